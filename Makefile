@@ -1,0 +1,67 @@
+# NEV marketing analytics lab. `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.deps-installed
+HOST ?= 127.0.0.1
+LAB_PORT ?= 8888
+MLFLOW_PORT ?= 5000
+RUN_ARGS ?=
+
+# Two LightGBM processes on two cores can slow each other badly when threads spin-wait.
+export OMP_WAIT_POLICY ?= PASSIVE
+export PYTHONUNBUFFERED := 1
+export MPLBACKEND ?= Agg
+
+.PHONY: help venv run scheduled-run test lint lab mlflow-ui benchmark lock clean-venv
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+# The venv is rebuilt only when a dependency file changes (the stamp is older than it).
+$(STAMP): requirements.txt requirements.lock pyproject.toml
+	@test -x $(BIN)/python || { echo "Creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing pinned dependencies into $(VENV) (first time: about a minute)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -r requirements.txt -e .
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create or update the project's virtual environment
+
+run: $(STAMP) ## Main job: data -> features -> personas -> conversion and churn models -> MLflow -> HTML reports
+	$(BIN)/python -m features.pipeline $(RUN_ARGS)
+
+scheduled-run: $(STAMP) ## The main job for cron/systemd: quiet progress, log under reports/, non-zero on failure
+	$(BIN)/python -m features.pipeline --scheduled $(RUN_ARGS)
+
+test: $(STAMP) ## Whole test suite: lint, repo checks, unit, notebook smoke tests and nbval over notebooks/
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+
+lint: $(STAMP) ## ruff over .py and .ipynb files
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check --diff src tests benchmarks || true
+
+lab: $(STAMP) ## JupyterLab on 127.0.0.1 (notebooks/ and the project's kernel)
+	$(BIN)/jupyter lab --ip=$(HOST) --port=$(LAB_PORT) --no-browser --notebook-dir=.
+
+mlflow-ui: $(STAMP) ## MLflow UI on 127.0.0.1 over the project's store (or $$MLFLOW_TRACKING_URI)
+	@mkdir -p mlflow/artifacts
+	$(BIN)/mlflow ui --host $(HOST) --port $(MLFLOW_PORT) \
+	  --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow/mlflow.db}" \
+	  --default-artifact-root "$(CURDIR)/mlflow/artifacts"
+
+benchmark: $(STAMP) ## Benchmarks (minutes; prints figures for benchmarks/README.md)
+	$(BIN)/python benchmarks/run_benchmarks.py
+
+lock: ## Re-resolve requirements.txt into requirements.lock in a scratch venv
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -r requirements.txt
+	{ echo "# Exact versions resolved for Python 3.11 on linux x86_64; make installs with -c requirements.lock."; \
+	  echo "# Regenerate: make lock (after changing requirements.txt)."; \
+	  .lock-venv/bin/pip freeze --exclude-editable | sort -f; } > requirements.lock
+	rm -rf .lock-venv
+
+clean-venv: ## Remove the virtual environment
+	rm -rf $(VENV)

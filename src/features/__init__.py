@@ -1,0 +1,30 @@
+"""Reusable feature, persona and model code of the NEV marketing analytics lab.
+
+The public API is imported lazily so that ``import features`` stays fast and has no side
+effects (no folders created, no MLflow connection).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_PUBLIC = {
+    "load_event_log": "features.eventlog",
+    "build_features": "features.build",
+    "feature_registry": "features.registry",
+    "conversion_labels": "features.labels",
+    "churn_labels": "features.labels",
+    "generate_dataset": "features.synth",
+    "validate_dataset": "features.validate",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'features' has no attribute {name!r}")

@@ -1,0 +1,75 @@
+"""Validation of notebook and runner parameters.
+
+papermill only warns about unknown parameters, so every notebook validates its parameters in
+the first cell after the parameters cell and stops with a message naming the bad one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+
+class ParameterError(ValueError):
+    """A parameter has a value the lab cannot use."""
+
+
+def _fail(name: str, value: Any, rule: str) -> None:
+    raise ParameterError(f"parameter {name!r} = {value!r}: {rule}")
+
+
+def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
+    """``value`` must be one of ``choices``."""
+    choices = tuple(choices)
+    if value not in choices:
+        _fail(name, value, f"must be one of {', '.join(map(repr, choices))}")
+    return value
+
+
+def check_int(name: str, value: Any, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``value`` must be an integer (not a bool) within the given bounds."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        _fail(name, value, "must be an integer")
+    if minimum is not None and value < minimum:
+        _fail(name, value, f"must be >= {minimum}")
+    if maximum is not None and value > maximum:
+        _fail(name, value, f"must be <= {maximum}")
+    return value
+
+
+def check_float(
+    name: str,
+    value: Any,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    exclusive: bool = False,
+) -> float:
+    """``value`` must be a real number within the bounds (exclusive bounds if ``exclusive``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        _fail(name, value, "must be a number")
+    if minimum is not None and (value <= minimum if exclusive else value < minimum):
+        _fail(name, value, f"must be {'>' if exclusive else '>='} {minimum}")
+    if maximum is not None and (value >= maximum if exclusive else value > maximum):
+        _fail(name, value, f"must be {'<' if exclusive else '<='} {maximum}")
+    return float(value)
+
+
+def check_date(name: str, value: Any) -> pd.Timestamp:
+    """``value`` must be an ISO date string (``YYYY-MM-DD``); returns a Timestamp."""
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        _fail(name, value, "must be an ISO date such as '2025-07-01'")
+    try:
+        return pd.Timestamp(value.strip())
+    except ValueError:
+        _fail(name, value, "must be a valid calendar date such as '2025-07-01'")
+    raise AssertionError("unreachable")
+
+
+def check_str_list(name: str, value: Any) -> list[str]:
+    """``value`` must be a list of strings (possibly empty)."""
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        _fail(name, value, "must be a list of column names")
+    return list(value)
