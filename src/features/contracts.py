@@ -1,0 +1,122 @@
+"""Data contracts of the raw synthetic tables: columns, dtypes, nulls, categories, ranges, keys.
+
+A contract is plain data so that it can be printed in reports and checked by
+``features.validate``. Cross-table rules (references, timestamp window, orders after leads)
+live in the validator; they need more than one table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from features import schema
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """What one column must look like.
+
+    ``kind`` is one of ``string``, ``datetime``, ``int``, ``float``, ``bool``.
+    """
+
+    name: str
+    kind: str
+    nullable: bool = False
+    categories: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class TableContract:
+    """What one raw table must look like."""
+
+    name: str
+    columns: tuple[ColumnRule, ...]
+    unique_key: tuple[str, ...] = ()
+    references: tuple[tuple[str, str, str], ...] = ()  # (column, other table, other column)
+    window_columns: tuple[str, ...] = ()  # timestamps that must lie inside the window
+    evaluation_only: bool = False
+    extra: dict[str, str] = field(default_factory=dict)  # rule name -> plain-words description
+
+    def column(self, name: str) -> ColumnRule:
+        """The rule of column ``name``."""
+        return next(rule for rule in self.columns if rule.name == name)
+
+
+CUSTOMERS = TableContract(
+    name=schema.CUSTOMERS_TABLE,
+    columns=(
+        ColumnRule("customer_id", "string", pattern=r"C\d{7,}"),
+        ColumnRule("lead_created_at", "datetime"),
+        ColumnRule("full_name", "string"),
+        ColumnRule("phone", "string", pattern=r"1\d{10}"),
+        ColumnRule("age", "int", minimum=18, maximum=90),
+        ColumnRule("gender", "string", categories=schema.GENDERS),
+        ColumnRule("city", "string"),
+        ColumnRule("city_tier", "string", categories=schema.CITY_TIERS),
+        ColumnRule("climate_zone", "string", categories=schema.CLIMATE_ZONES),
+        ColumnRule("income_band", "string", categories=schema.INCOME_BANDS),
+        ColumnRule("occupation", "string", categories=schema.OCCUPATIONS),
+        ColumnRule("married", "bool"),
+        ColumnRule("children", "int", minimum=0, maximum=10),
+        ColumnRule("cars_in_household", "int", minimum=0, maximum=10),
+        ColumnRule("acquisition_channel", "string", categories=schema.ACQUISITION_CHANNELS),
+        ColumnRule("budget", "float", minimum=0),
+        ColumnRule("sales_model", "string", categories=schema.SALES_MODELS),
+    ),
+    unique_key=("customer_id",),
+    window_columns=("lead_created_at",),
+)
+
+EVENTS = TableContract(
+    name=schema.EVENTS_TABLE,
+    columns=(
+        ColumnRule(schema.ID_COL, "string"),
+        ColumnRule(schema.TIME_COL, "datetime"),
+        ColumnRule(schema.EVENT_TYPE_COL, "string", categories=schema.EVENT_TYPES),
+        ColumnRule(schema.CHANNEL_COL, "string", categories=schema.EVENT_CHANNELS),
+        ColumnRule(schema.AMOUNT_COL, "float", nullable=True, minimum=0),
+    ),
+    references=((schema.ID_COL, schema.CUSTOMERS_TABLE, "customer_id"),),
+    window_columns=(schema.TIME_COL,),
+    extra={
+        "nps_range": "nps_response value is a score from 0 to 10",
+        "charging_channel": "charging_session channel is home, public or fast",
+        "event_after_lead": "no event before the customer's lead_created_at",
+    },
+)
+
+ORDERS = TableContract(
+    name=schema.ORDERS_TABLE,
+    columns=(
+        ColumnRule("customer_id", "string"),
+        ColumnRule("order_ts", "datetime"),
+        ColumnRule("model_line", "string", categories=schema.MODEL_LINES),
+        ColumnRule("price", "float", minimum=0),
+        ColumnRule("financing", "string", categories=schema.FINANCING),
+        ColumnRule("sales_model", "string", categories=schema.SALES_MODELS),
+    ),
+    unique_key=("customer_id",),
+    references=(("customer_id", schema.CUSTOMERS_TABLE, "customer_id"),),
+    window_columns=("order_ts",),
+    extra={"order_after_lead": "order_ts is not before the customer's lead_created_at"},
+)
+
+TRUTH = TableContract(
+    name=schema.TRUTH_TABLE,
+    columns=(
+        ColumnRule("customer_id", "string"),
+        ColumnRule("persona", "string", categories=schema.PERSONAS),
+        ColumnRule("purchase_propensity", "float", minimum=0, maximum=1),
+        ColumnRule("order_intent_ts", "datetime", nullable=True),
+        ColumnRule("churn_hazard", "float", nullable=True, minimum=0),
+        ColumnRule("churn_ts", "datetime", nullable=True),
+    ),
+    unique_key=("customer_id",),
+    references=(("customer_id", schema.CUSTOMERS_TABLE, "customer_id"),),
+    evaluation_only=True,
+)
+
+CONTRACTS: dict[str, TableContract] = {c.name: c for c in (CUSTOMERS, EVENTS, ORDERS, TRUTH)}

@@ -1,0 +1,53 @@
+"""Named raw datasets under ``data/raw``: find the synthetic default or generate it once."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from features import config, defaults, schema
+from features.synth import generate_dataset
+
+
+def synthetic_dataset_dir(n_customers: int, seed: int) -> Path:
+    """Where the synthetic dataset with these parameters lives."""
+    return config.raw_dir() / defaults.synthetic_dataset_name(n_customers, seed)
+
+
+def _matches(folder: Path, n_customers: int, seed: int, start: str, end: str) -> bool:
+    try:
+        params = json.loads((folder / schema.MANIFEST_FILE).read_text())["parameters"]
+    except (OSError, ValueError, KeyError):
+        return False
+    wanted = {"n_customers": n_customers, "seed": seed, "start": start, "end": end}
+    return all(params.get(key) == value for key, value in wanted.items())
+
+
+def ensure_synthetic_dataset(
+    n_customers: int,
+    seed: int,
+    start: str = defaults.SIM_START,
+    end: str = defaults.SIM_END,
+) -> Path:
+    """Return the synthetic dataset folder, generating it first if it does not exist.
+
+    Safe when two processes ask at once: each generates into its own temporary folder and
+    the loser of the final rename uses the winner's (identical) dataset.
+    """
+    folder = synthetic_dataset_dir(n_customers, seed)
+    if (folder / schema.MANIFEST_FILE).is_file():
+        if not _matches(folder, n_customers, seed, start, end):
+            raise ValueError(
+                f"{folder}: exists with other generator parameters; remove it or pick another seed"
+            )
+        return folder
+    print(f"generating synthetic dataset {folder.name} ({n_customers:,} customers)", flush=True)
+    try:
+        generate_dataset(n_customers, seed, folder, start=start, end=end,
+                         progress=n_customers >= 100_000)  # fmt: skip
+    except (FileExistsError, OSError):
+        if not (folder / schema.MANIFEST_FILE).is_file():
+            raise
+        print(f"{folder.name} was written by another run; using it", file=sys.stderr)
+    return folder

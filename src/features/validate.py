@@ -1,0 +1,281 @@
+"""Check a raw dataset folder against its data contracts and report every violation.
+
+Command line::
+
+    python -m features.validate data/raw/synthetic_n50000_s42
+
+prints one line per violation (table, column, rule, a few example keys) and exits 0 when the
+dataset is clean, 1 when it has violations, 2 when the folder cannot be read at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from features import schema
+from features.contracts import CONTRACTS, ColumnRule, TableContract
+
+MAX_EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: where, which rule, how many rows, and a few example keys."""
+
+    table: str
+    column: str
+    rule: str
+    message: str
+    examples: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        where = f"{self.table}.{self.column}" if self.column else self.table
+        tail = f" (e.g. {', '.join(map(str, self.examples))})" if self.examples else ""
+        return f"{where}: {self.rule}: {self.message}{tail}"
+
+
+class DatasetUnreadable(ValueError):
+    """The folder or its manifest cannot be read at all."""
+
+
+def validate_dataset(dataset_dir: str | os.PathLike[str]) -> list[Violation]:
+    """All contract violations of the raw dataset in ``dataset_dir`` (empty when clean)."""
+    folder = Path(dataset_dir)
+    if not folder.is_dir():
+        raise DatasetUnreadable(f"{folder}: not a dataset folder")
+    window = read_window(folder)
+    tables: dict[str, pd.DataFrame] = {}
+    violations: list[Violation] = []
+    for name, contract in CONTRACTS.items():
+        path = folder / f"{name}.parquet"
+        if not path.is_file():
+            violations.append(Violation(name, "", "file_present", f"{path.name} is missing"))
+            continue
+        try:
+            tables[name] = pd.read_parquet(path)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is one violation
+            violations.append(Violation(name, "", "readable", f"{path.name}: {exc}"))
+            continue
+        violations += validate_table(tables[name], contract, window)
+    violations += validate_cross_table(tables)
+    return violations
+
+
+def read_window(folder: Path) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The simulation window from ``manifest.json``, or None if the dataset has no manifest."""
+    manifest = folder / schema.MANIFEST_FILE
+    if not manifest.is_file():
+        return None
+    try:
+        window = json.loads(manifest.read_text())["window"]
+        return pd.Timestamp(window["start"]), pd.Timestamp(window["end"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DatasetUnreadable(f"{manifest}: no readable 'window' ({exc})") from None
+
+
+def _examples(df: pd.DataFrame, mask: pd.Series, contract: TableContract) -> tuple[str, ...]:
+    """A few keys of the offending rows (``row N`` where the key itself is missing)."""
+    key = contract.unique_key[0] if contract.unique_key else schema.ID_COL
+    positions = [i for i, hit in enumerate(mask.to_numpy()) if hit][:MAX_EXAMPLES]
+    if key not in df.columns:
+        return tuple(f"row {i}" for i in positions)
+    values = df[key].iloc[positions]
+    return tuple(
+        f"row {i}" if pd.isna(v) else str(v) for i, v in zip(positions, values, strict=True)
+    )
+
+
+def _kind_ok(series: pd.Series, kind: str) -> bool:
+    checks = {
+        "string": lambda s: pd.api.types.is_string_dtype(s) and not pd.api.types.is_bool_dtype(s),
+        "datetime": pd.api.types.is_datetime64_any_dtype,
+        "int": pd.api.types.is_integer_dtype,
+        "float": pd.api.types.is_float_dtype,
+        "bool": pd.api.types.is_bool_dtype,
+    }
+    return bool(checks[kind](series))
+
+
+def validate_column(df: pd.DataFrame, rule: ColumnRule, contract: TableContract) -> list[Violation]:
+    """Dtype, nulls, categories, range and pattern of one column."""
+    table, series = contract.name, df[rule.name]
+    found: list[Violation] = []
+    if not _kind_ok(series, rule.kind):
+        return [Violation(table, rule.name, "dtype", f"expected {rule.kind}, found {series.dtype}")]
+    nulls = series.isna()
+    if not rule.nullable and nulls.any():
+        found.append(
+            Violation(table, rule.name, "not_null", f"{int(nulls.sum())} null values",
+                      _examples(df, nulls, contract))
+        )  # fmt: skip
+    present = series[~nulls]
+    if rule.categories is not None:
+        unknown = ~present.isin(rule.categories)
+        if unknown.any():
+            values = sorted(present[unknown].astype(str).unique())[:MAX_EXAMPLES]
+            found.append(
+                Violation(table, rule.name, "category",
+                          f"{int(unknown.sum())} values outside the vocabulary: {values}",
+                          _examples(df, unknown.reindex(df.index, fill_value=False), contract))
+            )  # fmt: skip
+    if rule.minimum is not None or rule.maximum is not None:
+        low = present < rule.minimum if rule.minimum is not None else present != present
+        high = present > rule.maximum if rule.maximum is not None else present != present
+        bad = (low | high).reindex(df.index, fill_value=False)
+        if bad.any():
+            found.append(
+                Violation(table, rule.name, "range",
+                          f"{int(bad.sum())} values outside [{rule.minimum}, {rule.maximum}]",
+                          _examples(df, bad, contract))
+            )  # fmt: skip
+    if rule.pattern is not None:
+        mismatch = ~present.astype(str).str.fullmatch(rule.pattern)
+        bad = mismatch.reindex(df.index, fill_value=False)
+        if bad.any():
+            found.append(
+                Violation(table, rule.name, "pattern",
+                          f"{int(bad.sum())} values do not match {rule.pattern}",
+                          _examples(df, bad, contract))
+            )  # fmt: skip
+    return found
+
+
+def validate_table(
+    df: pd.DataFrame, contract: TableContract, window: tuple[pd.Timestamp, pd.Timestamp] | None
+) -> list[Violation]:
+    """Every single-table rule of ``contract`` on ``df``."""
+    table = contract.name
+    if df.empty:
+        return [Violation(table, "", "not_empty", "table has no rows")]
+    found: list[Violation] = []
+    missing = [rule.name for rule in contract.columns if rule.name not in df.columns]
+    for name in missing:
+        found.append(Violation(table, name, "column_present", "required column is missing"))
+    for rule in contract.columns:
+        if rule.name not in missing:
+            found += validate_column(df, rule, contract)
+    if contract.unique_key and not set(contract.unique_key) & set(missing):
+        duplicated = df.duplicated(list(contract.unique_key), keep=False)
+        if duplicated.any():
+            found.append(
+                Violation(table, ",".join(contract.unique_key), "unique",
+                          f"{int(duplicated.sum())} rows share a key",
+                          _examples(df, duplicated, contract))
+            )  # fmt: skip
+    if window is not None:
+        start, end = window
+        for column in contract.window_columns:
+            if column in missing or not pd.api.types.is_datetime64_any_dtype(df[column]):
+                continue
+            outside = (df[column] < start) | (df[column] > end)
+            if outside.any():
+                found.append(
+                    Violation(table, column, "in_window",
+                              f"{int(outside.sum())} timestamps outside {start:%Y-%m-%d}.."
+                              f"{end:%Y-%m-%d}", _examples(df, outside, contract))
+                )  # fmt: skip
+    if table == schema.EVENTS_TABLE and not missing:
+        found += _validate_event_values(df, contract)
+    return found
+
+
+def _validate_event_values(events: pd.DataFrame, contract: TableContract) -> list[Violation]:
+    found = []
+    nps = events[schema.EVENT_TYPE_COL].eq("nps_response")
+    value = events[schema.AMOUNT_COL]
+    bad_nps = nps & ~value.between(0, 10)
+    if bad_nps.any():
+        found.append(
+            Violation(contract.name, schema.AMOUNT_COL, "nps_range",
+                      f"{int(bad_nps.sum())} nps_response values outside 0..10",
+                      _examples(events, bad_nps, contract))
+        )  # fmt: skip
+    charging = events[schema.EVENT_TYPE_COL].eq("charging_session")
+    bad_charge = charging & ~events[schema.CHANNEL_COL].isin(schema.CHARGING_CHANNELS)
+    if bad_charge.any():
+        found.append(
+            Violation(contract.name, schema.CHANNEL_COL, "charging_channel",
+                      f"{int(bad_charge.sum())} charging sessions not home/public/fast",
+                      _examples(events, bad_charge, contract))
+        )  # fmt: skip
+    return found
+
+
+def _orphans(child: pd.DataFrame, column: str, parent_keys: pd.Series) -> pd.Series:
+    return child[column].notna() & ~child[column].isin(parent_keys)
+
+
+def validate_cross_table(tables: dict[str, pd.DataFrame]) -> list[Violation]:
+    """References between tables and ordering rules (orders and events not before the lead)."""
+    found: list[Violation] = []
+    customers = tables.get(schema.CUSTOMERS_TABLE)
+    if customers is None or "customer_id" not in customers.columns:
+        return found
+    for name, contract in CONTRACTS.items():
+        df = tables.get(name)
+        if df is None or df.empty:
+            continue
+        for column, other, other_column in contract.references:
+            parent = tables.get(other)
+            if column not in df.columns or parent is None or other_column not in parent.columns:
+                continue
+            orphan = _orphans(df, column, parent[other_column])
+            if orphan.any():
+                found.append(
+                    Violation(name, column, "reference",
+                              f"{int(orphan.sum())} rows point to no {other}.{other_column}",
+                              tuple(df.loc[orphan, column].astype(str).head(MAX_EXAMPLES)))
+                )  # fmt: skip
+    if "lead_created_at" not in customers.columns:
+        return found
+    lead = customers.drop_duplicates("customer_id").set_index("customer_id")["lead_created_at"]
+    checks = (
+        (schema.ORDERS_TABLE, "order_ts", "order_after_lead"),
+        (schema.EVENTS_TABLE, schema.TIME_COL, "event_after_lead"),
+    )
+    for name, column, rule in checks:
+        df = tables.get(name)
+        if df is None or df.empty or column not in df.columns:
+            continue
+        if not pd.api.types.is_datetime64_any_dtype(df[column]):
+            continue
+        created = df["customer_id"].map(lead)
+        early = (df[column] < created).fillna(False)
+        if early.any():
+            found.append(
+                Violation(name, column, rule,
+                          f"{int(early.sum())} rows dated before the customer's lead_created_at",
+                          tuple(df.loc[early, "customer_id"].astype(str).head(MAX_EXAMPLES)))
+            )  # fmt: skip
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: print violations; exit 0 clean, 1 violations, 2 unreadable folder."""
+    parser = argparse.ArgumentParser(prog="python -m features.validate", description=__doc__)
+    parser.add_argument("dataset_dir", help="raw dataset folder (with manifest.json)")
+    args = parser.parse_args(argv)
+    try:
+        violations = validate_dataset(args.dataset_dir)
+    except DatasetUnreadable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for violation in violations:
+        print(violation)
+    if violations:
+        print(f"{args.dataset_dir}: {len(violations)} violation(s)", file=sys.stderr)
+        return 1
+    print(f"{args.dataset_dir}: clean ({', '.join(CONTRACTS)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
