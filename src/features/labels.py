@@ -1,0 +1,283 @@
+"""Conversion and churn labels with explicit, documented populations.
+
+Population membership is decided from data strictly before the cutoff; the label from events
+in ``[cutoff, cutoff + horizon)`` only. A horizon that runs past the end of the log is an error,
+so labels are never silently truncated (a customer would look churned just because the log
+stops).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from features import schema
+from features.build import (
+    DELIVERY_EVENT,
+    LEAD_CREATED_COL,
+    ORDER_EVENT,
+    is_nev_log,
+    parse_cutoff,
+)
+from features.eventlog import DataError, EventLog
+
+LABEL_COL = "label"
+
+
+class HorizonError(ValueError):
+    """The label window runs past the end of the event log."""
+
+
+@dataclass
+class LabelSet:
+    """Labels of one task at one cutoff.
+
+    Attributes:
+        task: "conversion" or "churn".
+        labels: columns customer_id (str) and label (int64, 1 = positive), sorted by id.
+        population: short name of the population.
+        definition: the population and label rule in words.
+        cutoff: the cutoff.
+        horizon_days: length of the label window.
+        lookback_days: activity window defining the churn population (None for conversion).
+    """
+
+    task: str
+    labels: pd.DataFrame
+    population: str
+    definition: str
+    cutoff: pd.Timestamp
+    horizon_days: int
+    lookback_days: int | None = None
+
+    @property
+    def size(self) -> int:
+        """Number of customers in the population."""
+        return len(self.labels)
+
+    @property
+    def n_positive(self) -> int:
+        """Number of positives."""
+        return int(self.labels[LABEL_COL].sum())
+
+    @property
+    def n_negative(self) -> int:
+        """Number of negatives."""
+        return self.size - self.n_positive
+
+    @property
+    def positive_rate(self) -> float:
+        """Share of positives (NaN for an empty population)."""
+        return self.n_positive / self.size if self.size else float("nan")
+
+    def summary(self) -> dict[str, Any]:
+        """Plain values for metadata.json."""
+        return {
+            "task": self.task,
+            "population": self.population,
+            "definition": self.definition,
+            "cutoff": self.cutoff.strftime("%Y-%m-%d"),
+            "horizon_days": self.horizon_days,
+            "lookback_days": self.lookback_days,
+            "size": self.size,
+            "n_positive": self.n_positive,
+            "n_negative": self.n_negative,
+            "positive_rate": None if not self.size else round(self.positive_rate, 6),
+        }
+
+
+def conversion_labels(
+    events: pd.DataFrame | EventLog,
+    cutoff: Any,
+    horizon_days: int,
+    customers: pd.DataFrame | None = None,
+    *,
+    log_end: Any = None,
+) -> LabelSet:
+    """Label leads open at ``cutoff``: 1 if they order within ``horizon_days``.
+
+    Population: leads created before the cutoff (``lead_created_at`` when customers are given,
+    else the first event) with no order before it. Label: an ``order`` event in
+    ``[cutoff, cutoff + horizon_days)``.
+    """
+    events, customers = _unpack(events, customers)
+    cutoff_ts = parse_cutoff(cutoff)
+    horizon_days = _check_days("horizon_days", horizon_days)
+    _check_horizon(events, cutoff_ts, horizon_days, log_end)
+    if not (events[schema.EVENT_TYPE_COL] == ORDER_EVENT).any():
+        raise DataError(
+            f"events: column {schema.EVENT_TYPE_COL!r} has no {ORDER_EVENT!r} events "
+            "(rule: conversion labels need order events)"
+        )
+    end = cutoff_ts + pd.Timedelta(days=horizon_days)
+    use_leads = customers is not None and LEAD_CREATED_COL in customers
+    with _connection(events, customers if use_leads else None) as con:
+        if use_leads:
+            members = f"""
+                SELECT DISTINCT CAST({schema.ID_COL} AS VARCHAR) AS cid FROM customers_input
+                WHERE {LEAD_CREATED_COL} < {_sql_ts(cutoff_ts)}"""
+        else:
+            members = f"SELECT DISTINCT cid FROM ev WHERE ts < {_sql_ts(cutoff_ts)}"
+        frame = con.execute(
+            f"""
+            WITH members AS ({members}),
+            ordered_before AS (
+                SELECT DISTINCT cid FROM ev
+                WHERE et = '{ORDER_EVENT}' AND ts < {_sql_ts(cutoff_ts)}),
+            ordered_after AS (
+                SELECT DISTINCT cid FROM ev
+                WHERE et = '{ORDER_EVENT}' AND ts >= {_sql_ts(cutoff_ts)} AND ts < {_sql_ts(end)})
+            SELECT m.cid AS {schema.ID_COL},
+                   CAST(a.cid IS NOT NULL AS BIGINT) AS {LABEL_COL}
+            FROM members m
+            ANTI JOIN ordered_before b ON b.cid = m.cid
+            LEFT JOIN ordered_after a ON a.cid = m.cid
+            """
+        ).df()
+    lead_rule = "lead created" if use_leads else "first event"
+    definition = (
+        f"leads open at {cutoff_ts:%Y-%m-%d}: {lead_rule} before the cutoff and no order before "
+        f"it; label 1 = an order in [{cutoff_ts:%Y-%m-%d}, {end:%Y-%m-%d})"
+    )
+    return LabelSet("conversion", _tidy(frame), "open_leads", definition, cutoff_ts, horizon_days)
+
+
+def churn_labels(
+    events: pd.DataFrame | EventLog,
+    cutoff: Any,
+    horizon_days: int,
+    lookback_days: int = 90,
+    customers: pd.DataFrame | None = None,
+    *,
+    log_end: Any = None,
+) -> LabelSet:
+    """Label active customers at ``cutoff``: 1 if they have no event within ``horizon_days``.
+
+    Population: for NEV data, owners (a ``delivery`` before the cutoff) with at least one event
+    in the ``lookback_days`` before it; for generic logs, every customer with such an event.
+    Label: no event at all in ``[cutoff, cutoff + horizon_days)``.
+    """
+    events, customers = _unpack(events, customers)
+    cutoff_ts = parse_cutoff(cutoff)
+    horizon_days = _check_days("horizon_days", horizon_days)
+    lookback_days = _check_days("lookback_days", lookback_days)
+    _check_horizon(events, cutoff_ts, horizon_days, log_end)
+    start = cutoff_ts - pd.Timedelta(days=lookback_days)
+    end = cutoff_ts + pd.Timedelta(days=horizon_days)
+    customer_cols = () if customers is None else tuple(customers.columns)
+    with _connection(events, None) as con:
+        pre_types = con.execute(
+            f"SELECT DISTINCT et FROM ev WHERE ts < {_sql_ts(cutoff_ts)} AND et IS NOT NULL"
+        ).fetchall()
+        nev = is_nev_log([row[0] for row in pre_types], customer_cols)
+        owners = (
+            f"""AND cid IN (SELECT cid FROM ev WHERE et = '{DELIVERY_EVENT}'
+                            AND ts < {_sql_ts(cutoff_ts)})"""
+            if nev
+            else ""
+        )
+        frame = con.execute(
+            f"""
+            WITH members AS (
+                SELECT DISTINCT cid FROM ev
+                WHERE ts >= {_sql_ts(start)} AND ts < {_sql_ts(cutoff_ts)} {owners}),
+            active_after AS (
+                SELECT DISTINCT cid FROM ev
+                WHERE ts >= {_sql_ts(cutoff_ts)} AND ts < {_sql_ts(end)})
+            SELECT m.cid AS {schema.ID_COL},
+                   CAST(a.cid IS NULL AS BIGINT) AS {LABEL_COL}
+            FROM members m LEFT JOIN active_after a ON a.cid = m.cid
+            """
+        ).df()
+    who = "owners (delivery before the cutoff)" if nev else "customers"
+    definition = (
+        f"{who} with at least one event in [{start:%Y-%m-%d}, {cutoff_ts:%Y-%m-%d}); "
+        f"label 1 = no event in [{cutoff_ts:%Y-%m-%d}, {end:%Y-%m-%d})"
+    )
+    population = "active_owners" if nev else "active_customers"
+    return LabelSet(
+        "churn", _tidy(frame), population, definition, cutoff_ts, horizon_days, lookback_days
+    )
+
+
+def _unpack(
+    events: pd.DataFrame | EventLog, customers: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    if isinstance(events, EventLog):
+        return events.events, events.customers if customers is None else customers
+    for col in (schema.ID_COL, schema.TIME_COL, schema.EVENT_TYPE_COL):
+        if col not in events:
+            raise DataError(
+                f"events DataFrame: column {col!r} not found (rule: labels need "
+                f"{schema.ID_COL}, {schema.TIME_COL} and {schema.EVENT_TYPE_COL})"
+            )
+    return events, customers
+
+
+def _check_days(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
+        raise ValueError(f"{name} = {value!r}: must be a positive whole number of days")
+    return int(value)
+
+
+def _check_horizon(
+    events: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: int, log_end: Any
+) -> None:
+    """Raise HorizonError if ``[cutoff, cutoff + horizon)`` is not covered by the log.
+
+    The log covers up to the end of the day of its last event unless ``log_end`` is given.
+    """
+    needed = cutoff + pd.Timedelta(days=horizon_days)
+    if log_end is None:
+        last = events[schema.TIME_COL].max()
+        if pd.isna(last):
+            raise DataError("events: no timestamps (rule: labels need a non-empty log)")
+        covered = pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
+        shown = pd.Timestamp(last)
+    else:
+        covered = shown = parse_cutoff(log_end)
+    if needed > covered:
+        raise HorizonError(
+            f"the log ends at {shown:%Y-%m-%d %H:%M}; horizon needs data until "
+            f"{needed:%Y-%m-%d} (cutoff {cutoff:%Y-%m-%d} + {horizon_days} days): choose an "
+            "earlier cutoff or a shorter horizon"
+        )
+
+
+@contextmanager
+def _connection(
+    events: pd.DataFrame, customers: pd.DataFrame | None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """DuckDB connection with view ``ev`` (cid, ts, et) and optionally ``customers_input``."""
+    con = duckdb.connect()
+    try:
+        con.register(
+            "events_input", events[[schema.ID_COL, schema.TIME_COL, schema.EVENT_TYPE_COL]]
+        )
+        con.execute(
+            f"""CREATE TEMP VIEW ev AS SELECT CAST({schema.ID_COL} AS VARCHAR) AS cid,
+                CAST({schema.TIME_COL} AS TIMESTAMP) AS ts,
+                CAST({schema.EVENT_TYPE_COL} AS VARCHAR) AS et
+            FROM events_input WHERE {schema.ID_COL} IS NOT NULL"""
+        )
+        if customers is not None:
+            con.register("customers_input", customers[[schema.ID_COL, LEAD_CREATED_COL]])
+        yield con
+    finally:
+        con.close()
+
+
+def _sql_ts(stamp: pd.Timestamp) -> str:
+    return f"TIMESTAMP '{stamp.isoformat(sep=' ')}'"
+
+
+def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    frame[schema.ID_COL] = frame[schema.ID_COL].astype("str")
+    frame[LABEL_COL] = frame[LABEL_COL].astype("int64")
+    return frame.sort_values(schema.ID_COL, kind="stable", ignore_index=True)
