@@ -1,8 +1,9 @@
 """Data contracts of the raw synthetic tables: columns, dtypes, nulls, categories, ranges, keys.
 
 A contract is plain data so that it can be printed in reports and checked by
-``features.validate``. Cross-table rules (references, timestamp window, orders after leads)
-live in the validator; they need more than one table.
+``features.validate``. Rules that need more than one table or more than one row (references,
+the manifest's window and checksums, sort order, orders matching their order events, values
+per event type) are listed by name in ``extra`` and implemented in the validator.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from features import schema
+
+CUSTOMER_ID_PATTERN = r"C\d{7,}"
+PHONE_PATTERN = r"1[3-9]\d{9}"
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class TableContract:
     unique_key: tuple[str, ...] = ()
     references: tuple[tuple[str, str, str], ...] = ()  # (column, other table, other column)
     window_columns: tuple[str, ...] = ()  # timestamps that must lie inside the window
+    sorted_by: tuple[str, ...] = ()
     evaluation_only: bool = False
     extra: dict[str, str] = field(default_factory=dict)  # rule name -> plain-words description
 
@@ -48,10 +53,10 @@ class TableContract:
 CUSTOMERS = TableContract(
     name=schema.CUSTOMERS_TABLE,
     columns=(
-        ColumnRule("customer_id", "string", pattern=r"C\d{7,}"),
+        ColumnRule("customer_id", "string", pattern=CUSTOMER_ID_PATTERN),
         ColumnRule("lead_created_at", "datetime"),
         ColumnRule("full_name", "string"),
-        ColumnRule("phone", "string", pattern=r"1\d{10}"),
+        ColumnRule("phone", "string", pattern=PHONE_PATTERN),
         ColumnRule("age", "int", minimum=18, maximum=90),
         ColumnRule("gender", "string", categories=schema.GENDERS),
         ColumnRule("city", "string"),
@@ -73,7 +78,7 @@ CUSTOMERS = TableContract(
 EVENTS = TableContract(
     name=schema.EVENTS_TABLE,
     columns=(
-        ColumnRule(schema.ID_COL, "string"),
+        ColumnRule(schema.ID_COL, "string", pattern=CUSTOMER_ID_PATTERN),
         ColumnRule(schema.TIME_COL, "datetime"),
         ColumnRule(schema.EVENT_TYPE_COL, "string", categories=schema.EVENT_TYPES),
         ColumnRule(schema.CHANNEL_COL, "string", categories=schema.EVENT_CHANNELS),
@@ -81,17 +86,21 @@ EVENTS = TableContract(
     ),
     references=((schema.ID_COL, schema.CUSTOMERS_TABLE, "customer_id"),),
     window_columns=(schema.TIME_COL,),
+    sorted_by=(schema.ID_COL, schema.TIME_COL),
     extra={
-        "nps_range": "nps_response value is a score from 0 to 10",
-        "charging_channel": "charging_session channel is home, public or fast",
+        "nps_range": "nps_response value is a whole score from 0 to 10",
+        "service_wait": "service_visit value (wait days) is present and not negative",
+        "order_value": "order value (the price) is present and positive",
+        "charging_channel": "charging_session channel is home, public or fast, and only they are",
         "event_after_lead": "no event before the customer's lead_created_at",
+        "sorted": "rows are sorted by customer_id, then ts",
     },
 )
 
 ORDERS = TableContract(
     name=schema.ORDERS_TABLE,
     columns=(
-        ColumnRule("customer_id", "string"),
+        ColumnRule("customer_id", "string", pattern=CUSTOMER_ID_PATTERN),
         ColumnRule("order_ts", "datetime"),
         ColumnRule("model_line", "string", categories=schema.MODEL_LINES),
         ColumnRule("price", "float", minimum=0),
@@ -101,22 +110,59 @@ ORDERS = TableContract(
     unique_key=("customer_id",),
     references=(("customer_id", schema.CUSTOMERS_TABLE, "customer_id"),),
     window_columns=("order_ts",),
-    extra={"order_after_lead": "order_ts is not before the customer's lead_created_at"},
+    extra={
+        "order_after_lead": "order_ts is not before the customer's lead_created_at",
+        "order_event": "each order has one 'order' event at order_ts with value = price, and "
+        "each 'order' event has its order",
+        "sales_model_match": "an order's sales_model is its customer's sales_model",
+    },
 )
 
 TRUTH = TableContract(
     name=schema.TRUTH_TABLE,
     columns=(
-        ColumnRule("customer_id", "string"),
+        ColumnRule("customer_id", "string", pattern=CUSTOMER_ID_PATTERN),
         ColumnRule("persona", "string", categories=schema.PERSONAS),
         ColumnRule("purchase_propensity", "float", minimum=0, maximum=1),
         ColumnRule("order_intent_ts", "datetime", nullable=True),
         ColumnRule("churn_hazard", "float", nullable=True, minimum=0),
         ColumnRule("churn_ts", "datetime", nullable=True),
+        # Added for the oracle (features.oracle); see features.synth.TRUTH_EXTRA_COLUMNS.
+        ColumnRule("lead_created_at", "datetime"),
+        ColumnRule("journey_end_ts", "datetime", nullable=True),
+        ColumnRule("decision_fast_share", "float", minimum=0, maximum=1),
+        ColumnRule("decision_fast_days", "float", minimum=0),
+        ColumnRule("decision_slow_days", "float", minimum=0),
+        ColumnRule("delivery_ts", "datetime", nullable=True),
+        ColumnRule("activity_rate", "float", nullable=True, minimum=0),
+        ColumnRule("winter_activity_rate", "float", nullable=True, minimum=0),
+        ColumnRule("winter_hazard_factor", "float", nullable=True, minimum=0),
     ),
     unique_key=("customer_id",),
     references=(("customer_id", schema.CUSTOMERS_TABLE, "customer_id"),),
+    window_columns=(
+        "order_intent_ts",
+        "churn_ts",
+        "lead_created_at",
+        "journey_end_ts",
+        "delivery_ts",
+    ),
     evaluation_only=True,
+    extra={
+        "coverage": "one truth row for every customer",
+        "quiet_after_churn": "no event at or after an owner's churn_ts",
+    },
 )
 
 CONTRACTS: dict[str, TableContract] = {c.name: c for c in (CUSTOMERS, EVENTS, ORDERS, TRUTH)}
+
+MANIFEST_RULES = {
+    "manifest_present": "manifest.json exists and names the window",
+    "checksum": "each table file's sha256 equals the manifest's (raw data is never modified)",
+    "row_count": "each table's row count equals the manifest's",
+}
+
+
+def column_names(contract: TableContract) -> tuple[str, ...]:
+    """The contract's columns in order."""
+    return tuple(rule.name for rule in contract.columns)

@@ -1878,6 +1878,7 @@ def save_and_track_personas(
         {"files": {file name: path}, "run_id": MLflow run id, "model_uri": logged model URI}.
     """
     import mlflow
+
     from features import tracking
     from features.io import atomic_path, write_json, write_parquet
 

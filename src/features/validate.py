@@ -6,6 +6,12 @@ Command line::
 
 prints one line per violation (table, column, rule, a few example keys) and exits 0 when the
 dataset is clean, 1 when it has violations, 2 when the folder cannot be read at all.
+
+Rules: the column contracts of ``features.contracts`` (columns present and no others, dtype,
+nulls, vocabulary, range, text pattern, unique key, non-empty table), references to the
+customers table, timestamps inside the manifest's window, the manifest's checksums and row
+counts, the events' sort order and per-type values, orders matching their order events, no
+event or order before the lead, one truth row per customer and silence after churn.
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from features import schema
-from features.contracts import CONTRACTS, ColumnRule, TableContract
+from features.contracts import CONTRACTS, ColumnRule, TableContract, column_names
+from features.io import sha256_file
 
 MAX_EXAMPLES = 3
 
@@ -52,21 +60,69 @@ def validate_dataset(dataset_dir: str | os.PathLike[str]) -> list[Violation]:
     if not folder.is_dir():
         raise DatasetUnreadable(f"{folder}: not a dataset folder")
     window = read_window(folder)
+    manifest = read_manifest(folder)
     tables: dict[str, pd.DataFrame] = {}
     violations: list[Violation] = []
+    if manifest is None:
+        violations.append(
+            Violation("manifest", "", "manifest_present",
+                      f"{schema.MANIFEST_FILE} is missing: window and checksums unchecked")
+        )  # fmt: skip
     for name, contract in CONTRACTS.items():
         path = folder / f"{name}.parquet"
         if not path.is_file():
             violations.append(Violation(name, "", "file_present", f"{path.name} is missing"))
             continue
+        if manifest is not None:
+            violations += validate_checksum(path, manifest)
         try:
             tables[name] = pd.read_parquet(path)
         except Exception as exc:  # noqa: BLE001 - any unreadable file is one violation
             violations.append(Violation(name, "", "readable", f"{path.name}: {exc}"))
             continue
         violations += validate_table(tables[name], contract, window)
+        if manifest is not None:
+            violations += validate_row_count(name, len(tables[name]), manifest)
     violations += validate_cross_table(tables)
     return violations
+
+
+def read_manifest(folder: Path) -> dict | None:
+    """The parsed ``manifest.json``, or None if the dataset has none."""
+    path = folder / schema.MANIFEST_FILE
+    if not path.is_file():
+        return None
+    try:
+        manifest = json.loads(path.read_text())
+    except ValueError as exc:
+        raise DatasetUnreadable(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise DatasetUnreadable(f"{path}: not a JSON object")
+    return manifest
+
+
+def validate_checksum(path: Path, manifest: dict) -> list[Violation]:
+    """The table file's sha256 must equal the one recorded in the manifest."""
+    table = path.stem
+    expected = manifest.get("files", {}).get(path.name, {}).get("sha256")
+    if expected is None:
+        return [Violation(table, "", "checksum", f"manifest records no sha256 for {path.name}")]
+    actual = sha256_file(path)
+    if actual != expected:
+        return [
+            Violation(table, "", "checksum",
+                      f"{path.name} changed since generation: sha256 {actual[:12]}.. "
+                      f"!= manifest {expected[:12]}..")
+        ]  # fmt: skip
+    return []
+
+
+def validate_row_count(table: str, rows: int, manifest: dict) -> list[Violation]:
+    """The table's row count must equal the manifest's."""
+    expected = manifest.get("row_counts", {}).get(table)
+    if expected is not None and expected != rows:
+        return [Violation(table, "", "row_count", f"{rows} rows, manifest says {expected}")]
+    return []
 
 
 def read_window(folder: Path) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -82,14 +138,21 @@ def read_window(folder: Path) -> tuple[pd.Timestamp, pd.Timestamp] | None:
 
 
 def _examples(df: pd.DataFrame, mask: pd.Series, contract: TableContract) -> tuple[str, ...]:
-    """A few keys of the offending rows (``row N`` where the key itself is missing)."""
+    """A few keys of the offending rows (``row N`` where the key itself is missing).
+
+    Event rows are named ``customer_id@ts``.
+    """
     key = contract.unique_key[0] if contract.unique_key else schema.ID_COL
-    positions = [i for i, hit in enumerate(mask.to_numpy()) if hit][:MAX_EXAMPLES]
+    positions = np.flatnonzero(np.asarray(mask, dtype=bool))[:MAX_EXAMPLES]
     if key not in df.columns:
         return tuple(f"row {i}" for i in positions)
-    values = df[key].iloc[positions]
+    values = df[key].iloc[positions].tolist()
+    stamps = [None] * len(values)
+    if contract.sorted_by[1:] and contract.sorted_by[1] in df.columns:
+        stamps = df[contract.sorted_by[1]].iloc[positions].tolist()
     return tuple(
-        f"row {i}" if pd.isna(v) else str(v) for i, v in zip(positions, values, strict=True)
+        f"row {i}" if pd.isna(v) else str(v) if pd.isna(t) else f"{v}@{t}"
+        for i, v, t in zip(positions, values, stamps, strict=True)
     )
 
 
@@ -159,6 +222,9 @@ def validate_table(
     missing = [rule.name for rule in contract.columns if rule.name not in df.columns]
     for name in missing:
         found.append(Violation(table, name, "column_present", "required column is missing"))
+    for name in df.columns:
+        if name not in column_names(contract):
+            found.append(Violation(table, str(name), "column_unexpected", "column not in contract"))
     for rule in contract.columns:
         if rule.name not in missing:
             found += validate_column(df, rule, contract)
@@ -182,30 +248,60 @@ def validate_table(
                               f"{int(outside.sum())} timestamps outside {start:%Y-%m-%d}.."
                               f"{end:%Y-%m-%d}", _examples(df, outside, contract))
                 )  # fmt: skip
+    if contract.sorted_by and not set(contract.sorted_by) & set(missing):
+        found += _validate_sorted(df, contract)
     if table == schema.EVENTS_TABLE and not missing:
         found += _validate_event_values(df, contract)
     return found
 
 
+def _validate_sorted(df: pd.DataFrame, contract: TableContract) -> list[Violation]:
+    first, second = (df[c] for c in contract.sorted_by)
+    if first.isna().any() or second.isna().any():
+        return []  # reported as nulls
+    a, b = first.to_numpy()[:-1], first.to_numpy()[1:]
+    try:
+        later = (a > b) | ((a == b) & (second.to_numpy()[:-1] > second.to_numpy()[1:]))
+    except TypeError:
+        return []  # mixed types: reported as a dtype violation
+    if later.any():
+        bad = np.concatenate([[False], later])
+        return [
+            Violation(contract.name, ",".join(contract.sorted_by), "sorted",
+                      f"{int(later.sum())} rows out of order (not sorted by "
+                      f"{', '.join(contract.sorted_by)})", _examples(df, bad, contract))
+        ]  # fmt: skip
+    return []
+
+
 def _validate_event_values(events: pd.DataFrame, contract: TableContract) -> list[Violation]:
-    found = []
-    nps = events[schema.EVENT_TYPE_COL].eq("nps_response")
+    if not pd.api.types.is_numeric_dtype(events[schema.AMOUNT_COL]):
+        return []  # reported as a dtype violation
+    etype = events[schema.EVENT_TYPE_COL]
     value = events[schema.AMOUNT_COL]
-    bad_nps = nps & ~value.between(0, 10)
-    if bad_nps.any():
-        found.append(
-            Violation(contract.name, schema.AMOUNT_COL, "nps_range",
-                      f"{int(bad_nps.sum())} nps_response values outside 0..10",
-                      _examples(events, bad_nps, contract))
-        )  # fmt: skip
-    charging = events[schema.EVENT_TYPE_COL].eq("charging_session")
-    bad_charge = charging & ~events[schema.CHANNEL_COL].isin(schema.CHARGING_CHANNELS)
-    if bad_charge.any():
-        found.append(
-            Violation(contract.name, schema.CHANNEL_COL, "charging_channel",
-                      f"{int(bad_charge.sum())} charging sessions not home/public/fast",
-                      _examples(events, bad_charge, contract))
-        )  # fmt: skip
+    charging = etype.eq("charging_session")
+    on_charging_channel = events[schema.CHANNEL_COL].isin(schema.CHARGING_CHANNELS)
+    checks = (
+        (schema.AMOUNT_COL, "nps_range",
+         etype.eq("nps_response") & ~(value.between(0, 10) & value.eq(value.round())),
+         "nps_response values that are not whole scores 0..10"),
+        (schema.AMOUNT_COL, "service_wait",
+         etype.eq("service_visit") & ~(value >= 0),
+         "service_visit values (wait days) missing or negative"),
+        (schema.AMOUNT_COL, "order_value",
+         etype.eq("order") & ~(value > 0),
+         "order values (price) missing or not positive"),
+        (schema.CHANNEL_COL, "charging_channel",
+         charging != on_charging_channel,
+         "rows where charging_session and the home/public/fast channels do not go together"),
+    )  # fmt: skip
+    found = []
+    for column, rule, bad, what in checks:
+        if bad.any():
+            found.append(
+                Violation(contract.name, column, rule, f"{int(bad.sum())} {what}",
+                          _examples(events, bad, contract))
+            )  # fmt: skip
     return found
 
 
@@ -254,6 +350,82 @@ def validate_cross_table(tables: dict[str, pd.DataFrame]) -> list[Violation]:
                 Violation(name, column, rule,
                           f"{int(early.sum())} rows dated before the customer's lead_created_at",
                           tuple(df.loc[early, "customer_id"].astype(str).head(MAX_EXAMPLES)))
+            )  # fmt: skip
+    found += _validate_orders_vs_events(tables, customers)
+    found += _validate_truth(tables, customers)
+    return found
+
+
+def _usable(df: pd.DataFrame | None, columns: dict[str, str]) -> bool:
+    """``df`` exists, is not empty and has these columns with these kinds."""
+    if df is None or df.empty:
+        return False
+    return all(c in df.columns and _kind_ok(df[c], kind) for c, kind in columns.items())
+
+
+def _validate_orders_vs_events(
+    tables: dict[str, pd.DataFrame], customers: pd.DataFrame
+) -> list[Violation]:
+    orders, events = tables.get(schema.ORDERS_TABLE), tables.get(schema.EVENTS_TABLE)
+    found: list[Violation] = []
+    order_cols = {"customer_id": "string", "order_ts": "datetime", "price": "float"}
+    event_cols = {schema.ID_COL: "string", schema.TIME_COL: "datetime", schema.AMOUNT_COL: "float"}
+    if _usable(orders, order_cols) and _usable(events, event_cols):
+        order_events = events.loc[
+            events[schema.EVENT_TYPE_COL].eq("order"),
+            [schema.ID_COL, schema.TIME_COL, schema.AMOUNT_COL],
+        ].rename(columns={schema.ID_COL: "customer_id", schema.TIME_COL: "order_ts"})
+        both = orders[["customer_id", "order_ts", "price"]].merge(
+            order_events, on=["customer_id", "order_ts"], how="outer", indicator=True
+        )
+        unmatched = both["_merge"].ne("both") | both["price"].ne(both[schema.AMOUNT_COL])
+        if unmatched.any():
+            found.append(
+                Violation(schema.ORDERS_TABLE, "order_ts", "order_event",
+                          f"{int(unmatched.sum())} orders and 'order' events do not match "
+                          "(customer, time, price)",
+                          tuple(both.loc[unmatched, "customer_id"].astype(str).head(MAX_EXAMPLES)))
+            )  # fmt: skip
+    if _usable(orders, {"customer_id": "string", "sales_model": "string"}) and _usable(
+        customers, {"customer_id": "string", "sales_model": "string"}
+    ):
+        expected = orders["customer_id"].map(
+            customers.drop_duplicates("customer_id").set_index("customer_id")["sales_model"]
+        )
+        differs = expected.notna() & orders["sales_model"].ne(expected)
+        if differs.any():
+            found.append(
+                Violation(schema.ORDERS_TABLE, "sales_model", "sales_model_match",
+                          f"{int(differs.sum())} orders with another sales_model than the customer",
+                          tuple(orders.loc[differs, "customer_id"].astype(str).head(MAX_EXAMPLES)))
+            )  # fmt: skip
+    return found
+
+
+def _validate_truth(tables: dict[str, pd.DataFrame], customers: pd.DataFrame) -> list[Violation]:
+    truth, events = tables.get(schema.TRUTH_TABLE), tables.get(schema.EVENTS_TABLE)
+    found: list[Violation] = []
+    if truth is None or "customer_id" not in truth.columns:
+        return found
+    uncovered = ~customers["customer_id"].isin(truth["customer_id"])
+    if uncovered.any():
+        found.append(
+            Violation(schema.TRUTH_TABLE, "customer_id", "coverage",
+                      f"{int(uncovered.sum())} customers have no truth row",
+                      tuple(customers.loc[uncovered, "customer_id"].astype(str)
+                            .head(MAX_EXAMPLES)))
+        )  # fmt: skip
+    if _usable(truth, {"customer_id": "string", "churn_ts": "datetime"}) and _usable(
+        events, {schema.ID_COL: "string", schema.TIME_COL: "datetime"}
+    ):
+        churn = truth.drop_duplicates("customer_id").set_index("customer_id")["churn_ts"]
+        churned_at = events[schema.ID_COL].map(churn)
+        late = (events[schema.TIME_COL] >= churned_at).fillna(False)
+        if late.any():
+            found.append(
+                Violation(schema.EVENTS_TABLE, schema.TIME_COL, "quiet_after_churn",
+                          f"{int(late.sum())} events at or after the owner's churn_ts",
+                          _examples(events, late, CONTRACTS[schema.EVENTS_TABLE]))
             )  # fmt: skip
     return found
 
