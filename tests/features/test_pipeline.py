@@ -74,7 +74,7 @@ def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     monkeypatch.setenv(config.REPORTS_DIR_ENV, str(tmp_path / "reports"))
     monkeypatch.setenv(config.DATA_ROOT_ENV, str(tmp_path / "data"))
     monkeypatch.setenv(config.TRACKING_URI_ENV, f"sqlite:///{tmp_path / 'mlflow.db'}")
-    monkeypatch.setenv(tracking.ARTIFACTS_ENV, str(tmp_path / "artifacts"))
+    monkeypatch.setenv(config.ARTIFACTS_DIR_ENV, str(tmp_path / "artifacts"))
     notebooks = tmp_path / "nb"
     notebooks.mkdir()
     write_notebook(notebooks / "ok.ipynb", OK_CELLS)
@@ -486,7 +486,7 @@ def test_smoke_config_runs_end_to_end_and_reproduces_metrics(
 ):
     monkeypatch.setenv(config.REPORTS_DIR_ENV, str(tmp_path / "reports"))
     monkeypatch.setenv(config.TRACKING_URI_ENV, f"sqlite:///{tmp_path / 'mlflow.db'}")
-    monkeypatch.setenv(tracking.ARTIFACTS_ENV, str(tmp_path / "artifacts"))
+    monkeypatch.setenv(config.ARTIFACTS_DIR_ENV, str(tmp_path / "artifacts"))
     smoke = str(config.CONF_DIR / "smoke.yaml")
     for _ in range(2):
         code = pipeline.main(["--config", smoke])

@@ -23,7 +23,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh SQLite store in tmp_path; cwd moved there to catch stray ./mlruns folders."""
     uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
     monkeypatch.setenv(config.TRACKING_URI_ENV, uri)
-    monkeypatch.delenv(tracking.ARTIFACTS_ENV, raising=False)
+    monkeypatch.delenv(config.ARTIFACTS_DIR_ENV, raising=False)
     monkeypatch.delenv(tracking.PIPELINE_RUN_ENV, raising=False)
     monkeypatch.chdir(tmp_path)
     yield uri
@@ -42,11 +42,11 @@ def test_configure_resolves_empty_uri_and_creates_artifact_root(store: str, tmp_
 def test_artifact_root_of_default_store_is_project_folder(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ):
-    monkeypatch.delenv(tracking.ARTIFACTS_ENV, raising=False)
+    monkeypatch.delenv(config.ARTIFACTS_DIR_ENV, raising=False)
     default_uri = f"sqlite:///{config.mlflow_db_path()}"
     assert tracking.artifact_root(default_uri) == config.mlflow_artifacts_dir().resolve()
     assert tracking.artifact_root("http://127.0.0.1:5000") is None
-    monkeypatch.setenv(tracking.ARTIFACTS_ENV, str(tmp_path / "elsewhere"))
+    monkeypatch.setenv(config.ARTIFACTS_DIR_ENV, str(tmp_path / "elsewhere"))
     assert tracking.artifact_root(default_uri) == tmp_path / "elsewhere"
 
 

@@ -1,0 +1,148 @@
+"""Smoke tests: notebooks 02_conversion and 03_churn run under papermill with tiny parameters."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import papermill as pm
+import pytest
+
+from features import config
+
+pytestmark = pytest.mark.notebooks
+
+NOTEBOOKS = {"conversion": "02_conversion.ipynb", "churn": "03_churn.ipynb"}
+REGISTERED = {"conversion": "nev-conversion", "churn": "nev-churn"}
+TINY = {"n_customers": 6000, "min_class_count": 20, "num_threads": 1}
+BANK_MARKETING = config.PROJECT_ROOT.parent / "shared" / "data" / "real" / "bank_marketing.csv"
+HEADLINE_KEYS = (
+    "roc_auc",
+    "pr_auc",
+    "brier",
+    "log_loss",
+    "ece",
+    "lift_at_10pct",
+    "baseline_logreg_roc_auc",
+    "baseline_heuristic_roc_auc",
+    "n_train",
+    "n_test",
+    "positive_rate",
+    "mlflow_run_id",
+)
+
+
+@pytest.fixture
+def isolated_lab(tmp_path, monkeypatch):
+    """Data, reports and the MLflow store under tmp_path (the kernel inherits os.environ)."""
+    monkeypatch.setenv("NEV_LAB_DATA_ROOT", str(tmp_path / "data"))
+    monkeypatch.setenv("NEV_LAB_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}")
+    monkeypatch.setenv("NEV_LAB_MLFLOW_ARTIFACTS", str(tmp_path / "mlflow" / "artifacts"))
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    (tmp_path / "executed").mkdir()
+    return tmp_path
+
+
+def execute(tmp_path, task: str, **parameters) -> None:
+    notebook = config.NOTEBOOKS_DIR / NOTEBOOKS[task]
+    pm.execute_notebook(
+        str(notebook),
+        str(tmp_path / "executed" / notebook.name),
+        parameters=parameters,
+        kernel_name="python3",
+        cwd=str(config.NOTEBOOKS_DIR),
+        progress_bar=False,
+    )
+
+
+def check_outputs(out, metrics: dict) -> None:
+    for key in HEADLINE_KEYS:
+        assert key in metrics, key
+    assert 0 <= metrics["ece"] <= 0.2
+    assert 0 < metrics["brier"] < 0.25
+    assert metrics["lift_at_10pct"] > 1.5
+    scores = pd.read_parquet(out / "scores.parquet")
+    assert list(scores.columns) == [
+        "customer_id",
+        "probability",
+        "decile",
+        "bucket",
+        "reason_1",
+        "reason_2",
+        "reason_3",
+    ]
+    assert len(scores) == metrics["n_test"] and scores["customer_id"].is_unique
+    assert scores["probability"].between(0, 1).all()
+    assert set(scores["bucket"]) == {"high", "medium", "low"}
+    assert scores["reason_1"].str.contains("odds").all()
+    assert not {"full_name", "phone"} & set(scores.columns)
+    for figure in (
+        "roc_pr",
+        "calibration",
+        "lift_gains",
+        "score_buckets",
+        "shap_bar",
+        "shap_beeswarm",
+        "shap_dependence",
+    ):
+        assert (out / f"{figure}.png").stat().st_size > 1000, figure
+    assert "LightGBM" in (out / "report.txt").read_text()
+
+
+@pytest.mark.parametrize("task", ["conversion", "churn"])
+def test_model_notebook_on_synthetic_data(isolated_lab, task):
+    out = isolated_lab / "out"
+    execute(isolated_lab, task, **TINY, output_dir=str(out))
+    metrics = json.loads((out / "metrics.json").read_text())
+    check_outputs(out, metrics)
+    assert metrics["roc_auc"] > 0.7
+    assert metrics["split"] == "time"
+    assert 0.5 < metrics["oracle_roc_auc"] <= 1.0
+    assert metrics["model_to_oracle_ratio"] > 0.85
+    assert metrics["baseline_heuristic_roc_auc"] > 0.55
+
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{isolated_lab / 'mlflow' / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    run = client.get_run(metrics["mlflow_run_id"])
+    assert run.data.params["cutoff"] == "2025-07-01"
+    assert run.data.tags["git_commit"]
+    assert any(key.startswith("data_hash.") for key in run.data.params)
+    version = client.get_model_version_by_alias(REGISTERED[task], "champion")
+    assert version.run_id == metrics["mlflow_run_id"]
+
+
+@pytest.mark.skipif(
+    not BANK_MARKETING.exists(), reason=f"real data set not present: {BANK_MARKETING}"
+)
+def test_conversion_notebook_on_a_ready_table(isolated_lab):
+    table = pd.read_csv(BANK_MARKETING, sep=";").sample(6000, random_state=0)
+    path = isolated_lab / "bank_slice.csv"
+    table.to_csv(path, sep=";", index=False)
+    out = isolated_lab / "out"
+    execute(
+        isolated_lab,
+        "conversion",
+        data_source=str(path),
+        target="y",
+        positive_label=1,
+        drop_cols=["duration"],
+        min_class_count=100,
+        num_threads=1,
+        output_dir=str(out),
+    )
+    metrics = json.loads((out / "metrics.json").read_text())
+    check_outputs(out, metrics)
+    assert metrics["roc_auc"] > 0.7
+    assert metrics["split"] == "random"  # the table has no time column
+    assert "oracle_roc_auc" not in metrics
+    assert metrics["n_train"] + metrics["n_test"] == 6000
+
+
+def test_bad_parameter_stops_the_notebook_naming_it(isolated_lab):
+    with pytest.raises(pm.PapermillExecutionError, match="'split'"):
+        execute(isolated_lab, "churn", split="sideways", output_dir=str(isolated_lab / "out"))
+    assert not (isolated_lab / "out").exists()
