@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from features import config, defaults, schema
-from features.synth import generate_dataset
+from features.synth import GENERATOR_VERSION, generate_dataset
 
 
 def synthetic_dataset_dir(n_customers: int, seed: int) -> Path:
@@ -17,11 +17,13 @@ def synthetic_dataset_dir(n_customers: int, seed: int) -> Path:
 
 def _matches(folder: Path, n_customers: int, seed: int, start: str, end: str) -> bool:
     try:
-        params = json.loads((folder / schema.MANIFEST_FILE).read_text())["parameters"]
+        manifest = json.loads((folder / schema.MANIFEST_FILE).read_text())
+        params = manifest["parameters"]
     except (OSError, ValueError, KeyError):
         return False
     wanted = {"n_customers": n_customers, "seed": seed, "start": start, "end": end}
-    return all(params.get(key) == value for key, value in wanted.items())
+    same_generator = manifest.get("generator_version") == GENERATOR_VERSION
+    return same_generator and all(params.get(key) == value for key, value in wanted.items())
 
 
 def ensure_synthetic_dataset(
@@ -39,7 +41,8 @@ def ensure_synthetic_dataset(
     if (folder / schema.MANIFEST_FILE).is_file():
         if not _matches(folder, n_customers, seed, start, end):
             raise ValueError(
-                f"{folder}: exists with other generator parameters; remove it or pick another seed"
+                f"{folder}: exists with other generator parameters or generator version "
+                f"(now {GENERATOR_VERSION}); remove it or pick another seed"
             )
         return folder
     print(f"generating synthetic dataset {folder.name} ({n_customers:,} customers)", flush=True)

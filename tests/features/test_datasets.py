@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from features import config
@@ -22,4 +24,17 @@ def test_refuses_folder_with_other_parameters(monkeypatch: pytest.MonkeyPatch, t
     ensure_synthetic_dataset(200, seed=3, end="2025-06-30")
     assert synthetic_dataset_dir(200, 3).is_dir()
     with pytest.raises(ValueError, match="other generator parameters"):
+        ensure_synthetic_dataset(200, seed=3)
+
+
+def test_refuses_dataset_of_another_generator_version(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    monkeypatch.setenv(config.DATA_ROOT_ENV, str(tmp_path))
+    folder = ensure_synthetic_dataset(200, seed=3)
+    manifest_path = folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["generator_version"] = "0.0.1"
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match="generator version"):
         ensure_synthetic_dataset(200, seed=3)
