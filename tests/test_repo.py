@@ -121,7 +121,9 @@ def test_importing_the_package_creates_nothing(tmp_path: Path) -> None:
     assert result.stdout.strip() == "[]"
 
 
-def test_paths_follow_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_paths_follow_environment_overrides(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv(config.DATA_ROOT_ENV, str(tmp_path / "d"))
     monkeypatch.setenv(config.TRACKING_URI_ENV, f"sqlite:///{tmp_path / 'm' / 'x.db'}")
     monkeypatch.delenv(config.ARTIFACTS_DIR_ENV, raising=False)

@@ -38,19 +38,12 @@ CATEGORICAL_ATTRIBUTES = {
     "sales_model": schema.SALES_MODELS,
 }
 NUMERIC_ATTRIBUTES = ("age", "married", "children", "cars_in_household", "budget")
-ATTRIBUTE_ORDER = (
-    "age",
-    "gender",
-    "city_tier",
-    "climate_zone",
-    "income_band",
-    "occupation",
-    "married",
-    "children",
-    "cars_in_household",
-    "acquisition_channel",
-    "budget",
-    "sales_model",
+# Customer attributes used as features: everything but keys, timestamps, personal fields and the
+# free-text city (city_tier carries its signal).
+ATTRIBUTE_ORDER = tuple(
+    c
+    for c in schema.CUSTOMER_COLUMNS
+    if c not in ("customer_id", "lead_created_at", "city", *schema.PERSONAL_FIELDS)
 )
 
 PERSONA_DIMENSIONS = {

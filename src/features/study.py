@@ -43,6 +43,21 @@ SHAP_PLOT_ROWS = 2000
 N_REASONS = 3
 # Differences in ROC AUC below this are reported as a tie, not a win.
 AUC_TIE = 0.002
+# Keys every model notebook's metrics.json carries (a contract: scripts read them).
+METRICS_KEYS = (
+    "roc_auc",
+    "pr_auc",
+    "brier",
+    "log_loss",
+    "ece",
+    "lift_at_10pct",
+    "baseline_logreg_roc_auc",
+    "baseline_heuristic_roc_auc",
+    "n_train",
+    "n_test",
+    "positive_rate",
+    "mlflow_run_id",
+)
 
 PARAMETER_NAMES = (
     "data_source",

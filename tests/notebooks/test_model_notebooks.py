@@ -8,7 +8,7 @@ import pandas as pd
 import papermill as pm
 import pytest
 
-from features import config
+from features import config, study
 
 pytestmark = pytest.mark.notebooks
 
@@ -16,20 +16,7 @@ NOTEBOOKS = {"conversion": "02_conversion.ipynb", "churn": "03_churn.ipynb"}
 REGISTERED = {"conversion": "nev-conversion", "churn": "nev-churn"}
 TINY = {"n_customers": 6000, "min_class_count": 20, "num_threads": 1}
 BANK_MARKETING = config.PROJECT_ROOT.parent / "shared" / "data" / "real" / "bank_marketing.csv"
-HEADLINE_KEYS = (
-    "roc_auc",
-    "pr_auc",
-    "brier",
-    "log_loss",
-    "ece",
-    "lift_at_10pct",
-    "baseline_logreg_roc_auc",
-    "baseline_heuristic_roc_auc",
-    "n_train",
-    "n_test",
-    "positive_rate",
-    "mlflow_run_id",
-)
+HEADLINE_KEYS = study.METRICS_KEYS
 
 
 @pytest.fixture
