@@ -39,9 +39,9 @@ scheduled-run: $(STAMP) ## The main job for cron/systemd: quiet progress, log un
 test: $(STAMP) ## Whole test suite: lint, repo checks, unit, notebook smoke tests and nbval over notebooks/
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
 
-lint: $(STAMP) ## ruff over .py and .ipynb files
+lint: $(STAMP) ## ruff lint over .py and .ipynb files, ruff format check over the code
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check --diff src tests benchmarks || true
+	$(BIN)/ruff format --check src tests benchmarks
 
 lab: $(STAMP) ## JupyterLab on 127.0.0.1 (notebooks/ and the project's kernel)
 	$(BIN)/jupyter lab --ip=$(HOST) --port=$(LAB_PORT) --no-browser --notebook-dir=.
@@ -52,8 +52,10 @@ mlflow-ui: $(STAMP) ## MLflow UI on 127.0.0.1 over the project's store (or $$MLF
 	  --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow/mlflow.db}" \
 	  --default-artifact-root "$(CURDIR)/mlflow/artifacts"
 
-benchmark: $(STAMP) ## Benchmarks (minutes; prints figures for benchmarks/README.md)
-	$(BIN)/python benchmarks/run_benchmarks.py
+benchmark: $(STAMP) ## Benchmarks: generator, features, pipeline (long: 1M customers; prints figures)
+	$(BIN)/python benchmarks/bench_synth.py
+	$(BIN)/python benchmarks/bench_features.py
+	$(BIN)/python benchmarks/bench_pipeline.py
 
 lock: ## Re-resolve requirements.txt into requirements.lock in a scratch venv
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

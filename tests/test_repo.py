@@ -144,6 +144,8 @@ def test_makefile_targets_have_help_lines() -> None:
     for target in ("help", "run", "test", "lint", "lab", "mlflow-ui", "scheduled-run"):
         assert re.search(rf"^{re.escape(target)}:.*## ", text, re.M), target
     assert ".DEFAULT_GOAL := help" in text
+    for script in re.findall(r"\b(benchmarks/\S+\.py)", text):
+        assert (ROOT / script).is_file(), f"Makefile calls missing {script}"
 
 
 def test_ci_runs_the_readme_test_command() -> None:
