@@ -441,14 +441,9 @@ def exclusive_lock(path: Path, ctx: RunContext | None = None, what: str = "") ->
 # --- data steps -----------------------------------------------------------------------------
 
 
-def _optional_function(module_name: str, function_name: str) -> Callable[..., Any] | None:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            return None
-        raise
-    return getattr(module, function_name, None)
+def _package_function(module_name: str, function_name: str) -> Callable[..., Any]:
+    """A package function looked up at call time (tests can swap the module)."""
+    return getattr(importlib.import_module(module_name), function_name)
 
 
 def _call_with_accepted(func: Callable[..., Any], **kwargs: Any) -> Any:
@@ -502,18 +497,14 @@ def data_settings(params: ParameterSet) -> dict[str, Any] | None:
 
 
 def step_dataset(ctx: RunContext, settings: dict[str, Any]) -> str:
-    ensure = _optional_function("features.datasets", "ensure_synthetic_dataset")
-    if ensure is None:
-        raise StepSkipped("features.datasets.ensure_synthetic_dataset not available")
+    ensure = _package_function("features.datasets", "ensure_synthetic_dataset")
     path = _call_with_accepted(ensure, n_customers=settings["n_customers"], seed=settings["seed"])
     ctx.dataset["path"] = str(path)
     return f"{path}"
 
 
 def step_validate(ctx: RunContext) -> str:
-    validate = _optional_function("features.validate", "validate_dataset")
-    if validate is None:
-        raise StepSkipped("features.validate.validate_dataset not available")
+    validate = _package_function("features.validate", "validate_dataset")
     if "path" not in ctx.dataset:
         raise StepSkipped("no dataset path from the dataset step")
     report = validate(Path(ctx.dataset["path"]))
@@ -526,35 +517,12 @@ def step_validate(ctx: RunContext) -> str:
 
 
 def validation_problems(report: Any) -> list[str]:
-    """Violations listed by a validation report (empty when clean).
-
-    Accepts the shapes a validator returns: a bool, a list of violations, or an object or
-    mapping with ``violations``/``errors`` and optionally ``ok``/``valid``/``passed``.
-    """
-    if report is None or report is True:
-        return []
-    if report is False:
-        return ["validation failed"]
-    items: Any = report
-    for key in ("violations", "errors", "problems"):
-        found = report.get(key) if isinstance(report, Mapping) else getattr(report, key, None)
-        if found is not None:
-            items = found
-            break
-    problems = [str(item) for item in items] if isinstance(items, list | tuple) else []
-    for flag in ("ok", "valid", "passed", "is_valid"):
-        value = report.get(flag) if isinstance(report, Mapping) else getattr(report, flag, None)
-        if callable(value):
-            value = value()
-        if value is False and not problems:
-            problems = [str(report)[:300]]
-    return problems
+    """The violations ``features.validate.validate_dataset`` listed, as text (empty when clean)."""
+    return [str(item) for item in report]
 
 
 def step_features(ctx: RunContext, settings: dict[str, Any]) -> str:
-    build = _optional_function("features.processed", "build_processed")
-    if build is None:
-        raise StepSkipped("features.processed.build_processed not available")
+    build = _package_function("features.processed", "build_processed")
     if "path" not in ctx.dataset:
         raise StepSkipped("no dataset path from the dataset step")
     result = _call_with_accepted(build, dataset_dir=ctx.dataset["path"], **settings)
