@@ -58,6 +58,16 @@ METRICS_KEYS = (
     "positive_rate",
     "mlflow_run_id",
 )
+# Columns of scores.parquet (a contract: downstream scripts read them).
+SCORES_COLUMNS = (
+    schema.ID_COL,
+    "probability",
+    "decile",
+    "bucket",
+    "reason_1",
+    "reason_2",
+    "reason_3",
+)
 
 PARAMETER_NAMES = (
     "data_source",
@@ -702,7 +712,7 @@ def run_study(data: StudyData, params: StudyParams) -> StudyResults:
             "bucket": buckets.astype("str"),
         }
     )
-    scores = pd.concat([scores, reasons.reset_index(drop=True)], axis=1)
+    scores = pd.concat([scores, reasons.reset_index(drop=True)], axis=1)[list(SCORES_COLUMNS)]
 
     metrics = _headline_metrics(data, headline, comparison, search, calibrator, heuristic)
     return StudyResults(

@@ -188,15 +188,7 @@ def test_table_study_end_to_end_with_outputs_and_mlflow(tmp_path) -> None:
         assert key in saved
     assert saved["mlflow_run_id"] == record.run_id
     scores = pd.read_parquet(out / "scores.parquet")
-    assert list(scores.columns) == [
-        "customer_id",
-        "probability",
-        "decile",
-        "bucket",
-        "reason_1",
-        "reason_2",
-        "reason_3",
-    ]
+    assert list(scores.columns) == list(study.SCORES_COLUMNS)
     assert len(scores) == 300 and scores["probability"].between(0, 1).all()
     assert not {"full_name", "phone"} & set(scores.columns)
     assert (out / "shap_beeswarm.png").stat().st_size > 1000
@@ -236,3 +228,29 @@ def test_event_log_study_time_split_is_out_of_time(tmp_path) -> None:
     assert results.metrics["roc_auc"] > 0.75
     assert results.metrics["baseline_heuristic_roc_auc"] > 0.6
     assert results.scores["customer_id"].str.startswith("u").all()
+
+
+def test_output_contracts_match_the_documented_names() -> None:
+    assert study.SCORES_COLUMNS == (
+        "customer_id",
+        "probability",
+        "decile",
+        "bucket",
+        "reason_1",
+        "reason_2",
+        "reason_3",
+    )
+    assert set(study.METRICS_KEYS) == {
+        "roc_auc",
+        "pr_auc",
+        "brier",
+        "log_loss",
+        "ece",
+        "lift_at_10pct",
+        "baseline_logreg_roc_auc",
+        "baseline_heuristic_roc_auc",
+        "n_train",
+        "n_test",
+        "positive_rate",
+        "mlflow_run_id",
+    }

@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import papermill as pm
 import pytest
+from notebook_runner import execute_notebook
 
 from features import config, study
 
@@ -33,15 +34,7 @@ def isolated_lab(tmp_path, monkeypatch):
 
 
 def execute(tmp_path, task: str, **parameters) -> None:
-    notebook = config.NOTEBOOKS_DIR / NOTEBOOKS[task]
-    pm.execute_notebook(
-        str(notebook),
-        str(tmp_path / "executed" / notebook.name),
-        parameters=parameters,
-        kernel_name="python3",
-        cwd=str(config.NOTEBOOKS_DIR),
-        progress_bar=False,
-    )
+    execute_notebook(NOTEBOOKS[task], tmp_path / "executed", **parameters)
 
 
 def check_outputs(out, metrics: dict) -> None:
@@ -51,15 +44,7 @@ def check_outputs(out, metrics: dict) -> None:
     assert 0 < metrics["brier"] < 0.25
     assert metrics["lift_at_10pct"] > 1.5
     scores = pd.read_parquet(out / "scores.parquet")
-    assert list(scores.columns) == [
-        "customer_id",
-        "probability",
-        "decile",
-        "bucket",
-        "reason_1",
-        "reason_2",
-        "reason_3",
-    ]
+    assert list(scores.columns) == list(study.SCORES_COLUMNS)
     assert len(scores) == metrics["n_test"] and scores["customer_id"].is_unique
     assert scores["probability"].between(0, 1).all()
     assert set(scores["bucket"]) == {"high", "medium", "low"}

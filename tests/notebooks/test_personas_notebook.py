@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import papermill as pm
 import pytest
+from notebook_runner import execute_notebook
 
 from features import config
 
@@ -28,14 +29,7 @@ def isolated_lab(tmp_path, monkeypatch):
 
 
 def execute(tmp_path, **parameters):
-    return pm.execute_notebook(
-        str(NOTEBOOK),
-        str(tmp_path / "executed" / NOTEBOOK.name),
-        parameters=parameters,
-        kernel_name="python3",
-        cwd=str(config.NOTEBOOKS_DIR),
-        progress_bar=False,
-    )
+    return execute_notebook(NOTEBOOK.name, tmp_path / "executed", **parameters)
 
 
 def test_personas_notebook_writes_outputs_and_tracks_the_run(isolated_lab):
