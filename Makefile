@@ -14,7 +14,6 @@ RUN_ARGS ?=
 # Two LightGBM processes on two cores can slow each other badly when threads spin-wait.
 export OMP_WAIT_POLICY ?= PASSIVE
 export PYTHONUNBUFFERED := 1
-export MPLBACKEND ?= Agg
 
 .PHONY: help venv run scheduled-run test lint lab mlflow-ui benchmark lock clean-venv
 

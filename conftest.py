@@ -22,7 +22,6 @@ def pytest_configure(config) -> None:  # noqa: ARG001 - pytest hook signature
     os.environ.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{_SESSION_ROOT / 'mlflow.db'}")
     os.environ.setdefault("NEV_LAB_MLFLOW_ARTIFACTS", str(_SESSION_ROOT / "mlflow-artifacts"))
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 def pytest_unconfigure(config) -> None:  # noqa: ARG001 - pytest hook signature

@@ -112,7 +112,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args.project_data:
         os.environ["NEV_LAB_DATA_ROOT"] = str(scratch / "data")
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.environ.setdefault("MPLBACKEND", "Agg")
 
     from features import pipeline  # after the environment points at the scratch folder
 

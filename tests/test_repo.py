@@ -152,3 +152,18 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci
     assert "make test" in (ROOT / "README.md").read_text()
+
+
+def test_no_kernel_is_started_with_a_non_inline_matplotlib_backend() -> None:
+    # MPLBACKEND=Agg in the environment of `make lab`, `make run` or the tests would reach every
+    # kernel and hide every figure; headless safety belongs to the runner, not the kernels.
+    for name in ("Makefile", "conftest.py", ".ci/run"):
+        text = (ROOT / name).read_text()
+        assert "MPLBACKEND" not in text, f"{name} sets MPLBACKEND"
+    for path in sorted((ROOT / "tests" / "notebooks").rglob("*.py")):
+        text = path.read_text()
+        assert not re.search(r"setenv\(\s*['\"]MPLBACKEND", text), f"{path} sets MPLBACKEND"
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+        first = "".join(cells[0]["source"])
+        assert first.startswith("%matplotlib inline"), f"{path.name}: first code cell"

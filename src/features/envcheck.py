@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from importlib import metadata
@@ -76,36 +77,57 @@ def package_versions(packages: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def check_kernel(kernel_name: str = KERNEL_NAME, timeout: float = 60.0) -> float:
-    """Start ``kernel_name`` once, evaluate ``1+1`` and return the seconds it took."""
-    from jupyter_client.manager import start_new_kernel
+    """Start ``kernel_name`` as notebooks get it, run ``1+1`` and check it plots inline.
+
+    Returns the seconds it took. The kernel gets the notebooks' environment (see
+    ``features.reports.execute``); its own stderr is kept and shown only if it fails.
+    """
+    from jupyter_client.manager import KernelManager
+
+    from features.reports.execute import kernel_environment
 
     started = time.perf_counter()
-    try:
-        manager, client = start_new_kernel(kernel_name=kernel_name, startup_timeout=timeout)
-    except Exception as exc:
-        raise EnvironmentCheckError(
-            f"kernel {kernel_name!r} did not start: {type(exc).__name__}: {exc}"
-        ) from exc
-    try:
-        results: list[str] = []
-
-        def keep_result(message: dict) -> None:
-            if message["header"]["msg_type"] == "execute_result":
-                results.append(message["content"]["data"].get("text/plain", ""))
-
-        # The kernel must also see the project's package, or every notebook would fail.
-        reply = client.execute_interactive(
-            "import features\n1+1", timeout=timeout, store_history=False, output_hook=keep_result
-        )
-        content = reply["content"]
-        if content.get("status") != "ok" or results != ["2"]:
+    manager = KernelManager(kernel_name=kernel_name, transport="ipc")
+    with tempfile.TemporaryFile("w+") as kernel_stderr:
+        try:
+            with kernel_environment():
+                manager.start_kernel(stderr=kernel_stderr)
+            client = manager.client()
+            client.start_channels()
+            client.wait_for_ready(timeout=timeout)
+        except Exception as exc:
+            kernel_stderr.seek(0)
+            detail = kernel_stderr.read().strip().splitlines()[-1:] or [""]
+            if manager.has_kernel:
+                manager.shutdown_kernel(now=True)
             raise EnvironmentCheckError(
-                f"kernel {kernel_name!r} failed to run 1+1 after importing features: "
-                f"{content.get('ename')}: {content.get('evalue')} (output {results})"
+                f"kernel {kernel_name!r} did not start: {type(exc).__name__}: {exc} {detail[0]}"
+            ) from exc
+        try:
+            results: list[str] = []
+
+            def keep_result(message: dict) -> None:
+                if message["header"]["msg_type"] == "execute_result":
+                    results.append(message["content"]["data"].get("text/plain", ""))
+
+            # The kernel must see the project's package and plot inline, or every notebook
+            # would fail or render without figures.
+            reply = client.execute_interactive(
+                "import features, matplotlib\n(1+1, 'inline' in matplotlib.get_backend())",
+                timeout=timeout,
+                store_history=False,
+                output_hook=keep_result,
             )
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
+            content = reply["content"]
+            if content.get("status") != "ok" or results != ["(2, True)"]:
+                raise EnvironmentCheckError(
+                    f"kernel {kernel_name!r} failed to run 1+1 with an inline matplotlib backend "
+                    f"after importing features: {content.get('ename')}: {content.get('evalue')} "
+                    f"(output {results}; (2, False) means a non-inline backend)"
+                )
+        finally:
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)
     return time.perf_counter() - started
 
 

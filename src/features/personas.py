@@ -1813,6 +1813,44 @@ def persona_metrics(
     }
 
 
+def persona_headline(
+    choice: KChoice,
+    stability: StabilityResult,
+    profiles: PersonaProfiles,
+    truth: TruthComparison | None,
+    n_customers: int,
+) -> str:
+    """The finding in a few sentences of Markdown (the report's top)."""
+    summary = profiles.summary.sort_values("share", ascending=False)
+    listed = "; ".join(
+        f"{profiles.names[int(row[PERSONA_ID_COL])]} ({row['share']:.0%})"
+        for _, row in summary.iterrows()
+    )
+    lines = [
+        "### Findings\n",
+        f"**{choice.k} personas** among {n_customers:,} customers: {listed}.",
+        f"- They come back when the data are resampled: bootstrap agreement (ARI) mean "
+        f"**{stability.mean:.2f}**, lowest {stability.min:.2f}"
+        + (
+            " — **below the bar for acting on them**."
+            if stability.warn
+            else f" (bar: {stability.threshold})."
+        ),
+    ]
+    if truth is not None:
+        lines.append(
+            f"- Agreement with the simulation's true segments: ARI **{truth.ari:.2f}** "
+            "(1 = identical, 0 = chance)."
+        )
+    biggest = summary.iloc[0]
+    card = next(c for c in profiles.cards if c["persona_id"] == int(biggest[PERSONA_ID_COL]))
+    lines.append(
+        f"- Largest persona: *{card['name']}*, typically from {card['typical_channel']}, "
+        f"model line {card['typical_model_line']}; angle: {card['marketing_angle']}"
+    )
+    return "\n".join(lines)
+
+
 def _model_example(features: pd.DataFrame, columns: PersonaColumns, rows: int = 5) -> pd.DataFrame:
     # Numbers as float (missing values allowed at inference), categories as plain text.
     example = features[list(columns.all)].head(rows).copy()

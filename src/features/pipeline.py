@@ -50,6 +50,7 @@ import yaml
 
 from features import config, io, tracking
 from features.params import ParameterError, check_date
+from features.reports import execute, render
 
 DEFAULT_CONFIG = config.CONF_DIR / "default.yaml"
 DEFAULT_NOTEBOOKS = {
@@ -66,7 +67,7 @@ PIPELINE_OPTIONS = {
 RUNNER_PARAMETERS = ("output_dir",)  # set by the runner, never by a parameter set
 TRACKING_PARAMETER = "mlflow_tracking_uri"
 PIPELINE_EXPERIMENT = "pipeline"
-KERNEL_NAME = "python3"
+KERNEL_NAME = execute.KERNEL_NAME
 EXIT_OK, EXIT_FAILED, EXIT_BAD_PARAMETERS = 0, 1, 2
 
 _LOG = logging.getLogger("features.pipeline")
@@ -555,8 +556,6 @@ def _papermill_log_to(path: Path) -> logging.Handler:
 
 def execute_notebook(ctx: RunContext, name: str, source: Path) -> str:
     """Execute one notebook into the run folder; raises on a failing cell (copy kept)."""
-    import papermill
-
     entry = ctx.notebooks[name]
     stem = ctx.params.output_stem(name)
     output_dir = ctx.run_dir / stem
@@ -571,15 +570,15 @@ def execute_notebook(ctx: RunContext, name: str, source: Path) -> str:
     os.environ[tracking.PIPELINE_STEP_ENV] = name
     handler = _papermill_log_to(ctx.log_path)
     try:
-        papermill.execute_notebook(
-            str(source),
-            str(ctx.run_dir / f"{stem}.ipynb"),
-            parameters=parameters,
-            kernel_name=KERNEL_NAME,
+        execute.execute_notebook(
+            source,
+            ctx.run_dir / f"{stem}.ipynb",
+            parameters,
+            cwd=source.parent,
+            kernel_log=ctx.log_path,
+            timeout=ctx.params.options.get("cell_timeout"),
             progress_bar=ctx.echo and not ctx.scheduled and sys.stderr.isatty(),
             log_output=True,
-            cwd=str(source.parent),
-            execution_timeout=ctx.params.options.get("cell_timeout"),
         )
     except Exception as exc:
         entry["status"] = "FAILED"
@@ -627,48 +626,21 @@ def _collect_metrics(entry: dict[str, Any], output_dir: Path) -> None:
 
 
 def _metric_line(metrics: Mapping[str, Any]) -> str:
-    from features.report_index import format_value, headline_metrics
+    from features.reports.runs import format_value, headline_metrics
 
     shown = list(headline_metrics(metrics, limit=4).items())
     return ", ".join(f"{k}={format_value(v)}" for k, v in shown)
 
 
 def render_notebook(ctx: RunContext, name: str) -> str:
-    """Render the executed notebook to HTML twice: full, and without code for business readers."""
-    import nbformat
-    from nbconvert import HTMLExporter
-
+    """Render the executed notebook to HTML twice: full, and a report for business readers."""
     entry = ctx.notebooks[name]
     executed = ctx.run_dir / entry["notebook"]
     if not executed.is_file():
         raise StepSkipped("no executed notebook to render")
-    notebook = nbformat.read(executed, as_version=4)
-    stem = executed.stem
-    full, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook)
-    publish_text(full, ctx.run_dir / f"{stem}.html")
-    business_exporter = HTMLExporter(
-        template_name="lab", exclude_input=True, exclude_input_prompt=True
-    )
-    business_exporter.exclude_output_prompt = True
-    business, _ = business_exporter.from_notebook_node(_without_stderr(notebook))
-    publish_text(business, ctx.run_dir / f"{stem}.business.html")
-    entry.update(html=f"{stem}.html", html_business=f"{stem}.business.html")
-    return f"{stem}.html, {stem}.business.html"
-
-
-def _without_stderr(notebook: Any) -> Any:
-    """A copy without warnings printed to stderr (kept in the full version for reviewers)."""
-    import copy
-
-    clean = copy.deepcopy(notebook)
-    for cell in clean.cells:
-        if cell.get("cell_type") == "code":
-            cell["outputs"] = [
-                out
-                for out in cell.get("outputs", [])
-                if not (out.get("output_type") == "stream" and out.get("name") == "stderr")
-            ]
-    return clean
+    full, business = render.render_notebook(executed, ctx.run_dir)
+    entry.update(html=full.name, html_business=business.name)
+    return f"{full.name}, {business.name}"
 
 
 # --- MLflow record --------------------------------------------------------------------------
@@ -763,7 +735,7 @@ def run_record(ctx: RunContext, status: str, finished: bool) -> dict[str, Any]:
 
 def write_run_reports(ctx: RunContext, status: str, finished: bool) -> None:
     """Write ``run.json`` and the run's ``index.html`` atomically."""
-    from features.report_index import render_run_page
+    from features.reports.runs import render_run_page
 
     record = run_record(ctx, status, finished)
     publish_text(json.dumps(record, indent=2, default=str) + "\n", ctx.run_dir / "run.json")
@@ -789,7 +761,7 @@ def write_reports_index(reports_dir: Path) -> Path:
     A run still marked RUNNING whose process is gone (killed, machine rebooted) is shown as
     ABANDONED; its folder is left as it is.
     """
-    from features.report_index import render_index_page
+    from features.reports.runs import render_index_page
 
     records = read_run_records(reports_dir)
     for record in records:
@@ -865,7 +837,6 @@ def run_pipeline(
     continue_on_error = continue_on_error or bool(params.options.get("continue_on_error"))
     keep = keep if keep is not None else params.options.get("keep")
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.environ.setdefault("MPLBACKEND", "Agg")
     ctx.say(f"run {run_id} -> {run_dir}")
     write_run_reports(ctx, "RUNNING", finished=False)
 
@@ -1010,6 +981,10 @@ def main(argv: list[str] | None = None) -> int:
     except ParameterError as exc:
         print(f"parameter error: {exc}", file=sys.stderr)
         return EXIT_BAD_PARAMETERS
+    # The runner draws nothing on screen; its kernels plot inline (see features.reports.execute).
+    import matplotlib
+
+    matplotlib.use("Agg")
     # systemd and timeout(1) stop a job with SIGTERM: end the run like Ctrl-C, with a record.
     signal.signal(signal.SIGTERM, _terminate)
     record = run_pipeline(

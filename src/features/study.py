@@ -872,6 +872,67 @@ def summarise(results: StudyResults, params: StudyParams) -> str:
     return "\n".join(lines)
 
 
+def headline(results: StudyResults, params: StudyParams) -> str:
+    """The finding in a few sentences of Markdown, key figures in bold (the report's top)."""
+    m = results.metrics
+    data = results.data
+    goal = {
+        "conversion": f"order within {params.horizon_days} days",
+        "churn": f"go silent (no contact) within {params.horizon_days} days",
+    }[data.task]
+    if data.source_kind == "table":
+        goal = f"have {params.target} = {1 if params.positive_label is None else params.positive_label!r}"
+    where = (
+        f"out of time, on the snapshot of {data.test_cutoff.date()}"
+        if data.split == "time" and data.test_cutoff is not None
+        else "on a random holdout"
+    )
+    lines = [
+        "### Findings\n",
+        f"**Who will {goal}?** LightGBM ranks {m['n_test']:,} {data.population} {where} with "
+        f"**ROC AUC {m['roc_auc']:.3f}** (positive rate {m['positive_rate']:.1%}).",
+    ]
+    heuristic = HEURISTIC_WORDS.get(results.heuristic.feature, results.heuristic.feature)
+    comparisons = (
+        f"logistic regression {m['baseline_logreg_roc_auc']:.3f}, "
+        f"one-feature rule ({heuristic}) {m['baseline_heuristic_roc_auc']:.3f}"
+    )
+    beats = m["beats_logreg"] and m["beats_heuristic"]
+    lines.append(
+        ("- It beats both baselines: " if beats else "- It does **not** beat every baseline: ")
+        + comparisons
+        + "."
+    )
+    if "oracle_roc_auc" in m:
+        lines.append(
+            f"- It reaches **{m['model_to_oracle_ratio']:.0%} of the best achievable** score "
+            f"(oracle ROC AUC {m['oracle_roc_auc']:.3f}, from the simulation's true propensities)."
+        )
+    lines.append(
+        f"- The top 10% of scores hold **{m['lift_at_10pct']:.1f}×** the average rate; "
+        f"probabilities are calibrated (expected calibration error {m['ece']:.3f})."
+    )
+    buckets = results.buckets.set_index("bucket")
+    if {"high", "low"} <= set(buckets.index):
+        lines.append(
+            f"- High bucket (top {buckets.loc['high', 'share']:.0%}): realised rate "
+            f"**{buckets.loc['high', 'realised_rate']:.1%}**; low bucket (bottom "
+            f"{buckets.loc['low', 'share']:.0%}): {buckets.loc['low', 'realised_rate']:.1%}."
+        )
+    best = results.thresholds.loc[results.thresholds["realised_profit"].idxmax()]
+    lines.append(
+        f"- At ¥{params.contact_cost:,.0f} per contact and ¥{params.value_per_positive:,.0f} per "
+        f"success, contact scores above {best['threshold']:.2f} ({best['share_contacted']:.0%} "
+        f"of customers): realised profit ¥{best['realised_profit']:,.0f} on the test part."
+    )
+    top = ", ".join(
+        explain.safe_describe(name, feature_describer(data))
+        for name in results.importance["feature"].head(3)
+    )
+    lines.append(f"- Strongest drivers (mean |SHAP|): {top}.")
+    return "\n".join(lines)
+
+
 # --- figures, outputs, tracking -------------------------------------------------------------
 
 

@@ -19,8 +19,9 @@ import nbformat
 import pytest
 import yaml
 
-from features import config, envcheck, pipeline, report_index, tracking
+from features import config, envcheck, pipeline, tracking
 from features.params import ParameterError
+from features.reports import runs as report_index
 
 PARAMETERS = (
     'data_source = "synthetic"\n'
@@ -256,7 +257,25 @@ def test_index_page_lists_runs_newest_first_and_escapes():
     ]
     page = report_index.render_index_page(records)
     assert page.index("20250102T000000Z-b-2") < page.index("20250101T000000Z-a-1")
-    assert "roc_auc 0.8123" in page and "<script>" not in page
+    assert "ROC AUC (test) 0.812" in page and "<script>" not in page
+
+
+def test_run_pages_show_metrics_in_words_links_and_thumbnails():
+    entry = {
+        "status": "OK",
+        "metrics": {"roc_auc": 0.81234, "positive_rate": 0.0234, "n_test": 3747},
+        "html": "02_conversion.html",
+        "html_business": "02_conversion.business.html",
+        "files": ["02_conversion/calibration.png", "02_conversion/roc_pr.png"],
+    }
+    record = {"run_id": "20250102T000000Z-b-2", "status": "SUCCEEDED", "notebooks": {"c": entry}}
+    page = report_index.render_run_page(record)
+    assert "ROC AUC (test)" in page and "0.812" in page and "2.3%" in page and "3,747" in page
+    assert 'src="02_conversion/roc_pr.png"' in page
+    assert 'href="02_conversion.business.html"' in page and 'href="02_conversion.html"' in page
+    index = report_index.render_index_page([record])
+    assert 'src="20250102T000000Z-b-2/02_conversion/roc_pr.png"' in index
+    assert 'href="20250102T000000Z-b-2/02_conversion.business.html"' in index
 
 
 def test_headline_metrics_prefers_known_keys():
@@ -333,8 +352,8 @@ def test_continue_on_error_runs_the_rest_and_still_fails(lab: dict[str, Path]):
     assert record["notebooks"]["ok"]["metrics"]["n_test"] == 100
     assert (run / "ok" / "metrics.json").is_file() and (run / "ok.business.html").is_file()
     # the business version hides code; the full version keeps it
-    assert "seed" in (run / "ok.html").read_text()
-    assert "seed" not in (run / "ok.business.html").read_text()
+    assert "hl-ipython3" in (run / "ok.html").read_text()
+    assert "hl-ipython3" not in (run / "ok.business.html").read_text()
 
 
 def _fake_module(name: str, **functions) -> types.ModuleType:

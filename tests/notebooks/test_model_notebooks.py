@@ -28,7 +28,6 @@ def isolated_lab(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}")
     monkeypatch.setenv("NEV_LAB_MLFLOW_ARTIFACTS", str(tmp_path / "mlflow" / "artifacts"))
     monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
     (tmp_path / "executed").mkdir()
     return tmp_path
 
@@ -64,9 +63,10 @@ def check_outputs(out, metrics: dict) -> None:
 
 
 @pytest.mark.parametrize("task", ["conversion", "churn"])
-def test_model_notebook_on_synthetic_data(isolated_lab, task):
+def test_model_notebook_on_synthetic_data(isolated_lab, task, check_rendered):
     out = isolated_lab / "out"
     execute(isolated_lab, task, **TINY, output_dir=str(out))
+    check_rendered(isolated_lab / "executed" / NOTEBOOKS[task], out, isolated_lab / "html")
     metrics = json.loads((out / "metrics.json").read_text())
     check_outputs(out, metrics)
     assert metrics["roc_auc"] > 0.7

@@ -24,7 +24,6 @@ def isolated_lab(tmp_path, monkeypatch):
     monkeypatch.setenv("NEV_LAB_REPORTS_DIR", str(tmp_path / "reports"))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}")
     monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
     return tmp_path
 
 
@@ -32,10 +31,11 @@ def execute(tmp_path, **parameters):
     return execute_notebook(NOTEBOOK.name, tmp_path / "executed", **parameters)
 
 
-def test_personas_notebook_writes_outputs_and_tracks_the_run(isolated_lab):
+def test_personas_notebook_writes_outputs_and_tracks_the_run(isolated_lab, check_rendered):
     out = isolated_lab / "out"
     (isolated_lab / "executed").mkdir()
     execute(isolated_lab, **TINY, method="latent_class", output_dir=str(out))
+    check_rendered(isolated_lab / "executed" / NOTEBOOK.name, out, isolated_lab / "html")
 
     metrics = json.loads((out / "metrics.json").read_text())
     assert TINY["k_min"] <= metrics["k"] <= TINY["k_max"]

@@ -33,6 +33,30 @@ HEADLINE_METRICS = (
 )
 # Metrics shown in the index of all runs, per notebook.
 INDEX_METRICS = ("roc_auc", "lift_at_10pct", "k", "truth_ari", "stability_ari_mean")
+# Metric names in words for the run pages.
+METRIC_LABELS = {
+    "roc_auc": "ROC AUC (test)",
+    "pr_auc": "PR AUC (test)",
+    "lift_at_10pct": "lift in the top 10%",
+    "baseline_logreg_roc_auc": "logistic regression ROC AUC",
+    "baseline_heuristic_roc_auc": "one-feature heuristic ROC AUC",
+    "oracle_roc_auc": "oracle ROC AUC (best achievable)",
+    "model_to_oracle_ratio": "share of the oracle reached",
+    "brier": "Brier score",
+    "ece": "calibration error (ECE)",
+    "positive_rate": "positive rate (test)",
+    "n_test": "test customers",
+    "n_customers": "customers",
+    "k": "personas (k)",
+    "silhouette": "silhouette",
+    "stability_ari_mean": "bootstrap stability (mean ARI)",
+    "stability_ari_min": "bootstrap stability (min ARI)",
+    "truth_ari": "agreement with true personas (ARI)",
+}
+# Metrics shown as percentages.
+PERCENT_METRICS = ("positive_rate", "model_to_oracle_ratio")
+# The figure shown as a thumbnail, by preference; else a notebook's first PNG.
+KEY_FIGURES = ("roc_pr", "profile_heatmap", "k_selection")
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
@@ -45,6 +69,9 @@ th { background: #f3f6f9; } td.num { text-align: right; font-variant-numeric: ta
 .OK, .SUCCEEDED { color: #17663a; font-weight: 600; }
 .FAILED, .ABANDONED, .INTERRUPTED { color: #b3261e; font-weight: 700; }
 .SKIPPED, .RUNNING { color: #8a6d00; }
+img.thumb { width: 16rem; border: 1px solid #dde3ea; margin-top: .3rem; }
+img.thumb.small { width: 7rem; margin: 0 .5rem .3rem 0; vertical-align: middle; }
+table.metrics { margin: 0; } table.metrics td { border: none; padding: .05rem .5rem; }
 .muted { color: #66727f; font-size: .85rem; } pre { background: #f6f8fa; padding: .8rem;
        overflow-x: auto; font-size: .85rem; } code { font-size: .85rem; }
 """
@@ -69,6 +96,33 @@ def format_value(value: Any) -> str:
             return f"{value:,.1f}"
         return f"{value:.4f}"
     return str(value)
+
+
+def metric_label(key: str) -> str:
+    """A metric's name in words (``roc_auc`` -> ``ROC AUC (test)``)."""
+    from features.reports.present import words
+
+    return METRIC_LABELS.get(key, words(key))
+
+
+def format_metric(key: str, value: Any) -> str:
+    """A metric value for a reader: shares as percentages, scores to three decimals."""
+    if isinstance(value, float) and math.isfinite(value):
+        if key in PERCENT_METRICS:
+            return f"{value:.1%}"
+        if abs(value) < 1000 and not value.is_integer():
+            return f"{value:.3f}"
+    return format_value(value)
+
+
+def key_figure(files: Iterable[str]) -> str | None:
+    """The thumbnail of a notebook: its preferred key figure, else its first PNG."""
+    pngs = [path for path in files if path.endswith(".png")]
+    for stem in KEY_FIGURES:
+        for path in pngs:
+            if path.rsplit("/", 1)[-1] == f"{stem}.png":
+                return path
+    return pngs[0] if pngs else None
 
 
 def headline_metrics(metrics: Mapping[str, Any], limit: int = 12) -> dict[str, Any]:
@@ -114,6 +168,16 @@ def _cell(value: Any, numeric: bool = False, raw: bool = False) -> str:
 
 def _link(href: str | None, text: str) -> str:
     return f'<a href="{_e(href)}">{_e(text)}</a>' if href else ""
+
+
+def _metric_table(metrics: Mapping[str, Any]) -> str:
+    if not metrics:
+        return ""
+    rows = "".join(
+        f'<tr><td>{_e(metric_label(k))}</td><td class="num">{_e(format_metric(k, v))}</td></tr>'
+        for k, v in metrics.items()
+    )
+    return f'<table class="metrics">{rows}</table>'
 
 
 def render_run_page(record: Mapping[str, Any]) -> str:
@@ -165,12 +229,17 @@ def render_run_page(record: Mapping[str, Any]) -> str:
             if files:
                 links += f'<br><span class="muted">files: {files}</span>'
             metrics = headline_metrics(entry.get("metrics") or {})
-            metric_text = "<br>".join(
-                f"{_e(k)} = {_e(format_value(v))}" for k, v in metrics.items()
+            metric_text = _metric_table(metrics)
+            figure = key_figure(entry.get("files", []))
+            thumbnail = (
+                f'<a href="{_e(figure)}"><img class="thumb" src="{_e(figure)}" '
+                f'alt="{_e(name)}: key figure"></a>'
+                if figure
+                else ""
             )
             rows.append(
                 (
-                    _cell(name),
+                    _cell(f"<strong>{_e(name)}</strong><br>{thumbnail}", raw=True),
                     _cell(_status(entry.get("status")), raw=True),
                     _cell(links, raw=True),
                     _cell(metric_text, raw=True),
@@ -216,10 +285,33 @@ def render_index_page(records: Iterable[Mapping[str, Any]]) -> str:
         for name, entry in notebooks.items():
             metrics = entry.get("metrics") or {}
             shown = ", ".join(
-                f"{key} {format_value(metrics[key])}" for key in INDEX_METRICS if key in metrics
+                f"{metric_label(key)} {format_metric(key, metrics[key])}"
+                for key in INDEX_METRICS
+                if key in metrics
+            )
+            figure = key_figure(entry.get("files", []))
+            thumbnail = (
+                f'<img class="thumb small" src="{_e(run_id)}/{_e(figure)}" alt="{_e(name)}">'
+                if figure
+                else ""
+            )
+            links = " · ".join(
+                link
+                for link in (
+                    _link(
+                        f"{run_id}/{entry['html_business']}"
+                        if entry.get("html_business")
+                        else None,
+                        "report",
+                    ),
+                    _link(f"{run_id}/{entry['html']}" if entry.get("html") else None, "full"),
+                )
+                if link
             )
             summary.append(
-                f"{_e(name)}: {_status(entry.get('status'))}" + (f" ({_e(shown)})" if shown else "")
+                f"{thumbnail}{_e(name)}: {_status(entry.get('status'))}"
+                + (f" ({_e(shown)})" if shown else "")
+                + (f" · {links}" if links else "")
             )
         rows.append(
             (
@@ -234,7 +326,7 @@ def render_index_page(records: Iterable[Mapping[str, Any]]) -> str:
     body = [
         "<h1>NEV marketing analytics: pipeline runs</h1>",
         f'<p class="muted">{len(rows)} run(s), newest first. Each run links to its summary, '
-        "the rendered notebooks (business and full versions) and their metrics.</p>",
+        "the rendered notebooks (business report and full version with code) and their metrics.</p>",
         _table(("run", "started (UTC)", "status", "seconds", "notebooks", "git commit"), rows),
     ]
     return _page("Pipeline runs", "\n".join(body))

@@ -1,0 +1,93 @@
+"""Execute a notebook with papermill the same way everywhere: pipeline, tests, benchmarks.
+
+The kernel plots inline whatever the caller's environment says (``MPLBACKEND`` is removed from
+the kernel's environment; headless safety belongs to the calling process), talks over IPC
+sockets (no "running over TCP without encryption" warning) and writes its own stderr (kernel
+start-up and shutdown messages, "KeyboardInterrupt caught in kernel") to a log file instead of
+the caller's console. Python warnings raised by cells still reach the notebook's outputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import papermill
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Unicode
+from traitlets.config import Config
+
+KERNEL_NAME = "python3"
+# Environment variables a kernel must not inherit: a non-inline backend hides every figure.
+KERNEL_ENV_BLOCKLIST = ("MPLBACKEND",)
+
+
+class QuietKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel writes stderr to ``stderr_path`` (append) when set."""
+
+    stderr_path = Unicode("", help="file receiving the kernel process's stderr").tag(config=True)
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        if self.stderr_path:
+            Path(self.stderr_path).parent.mkdir(parents=True, exist_ok=True)
+            handle = open(self.stderr_path, "a")  # noqa: SIM115 - owned by the kernel process
+            kw["stderr"] = handle
+            try:
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+            finally:
+                handle.close()  # the child keeps its own copy of the descriptor
+        return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+
+def kernel_config(stderr_path: str | os.PathLike[str] | None = None) -> Config:
+    """Traitlets config for nbclient: IPC transport, kernel stderr to ``stderr_path``."""
+    config = Config()
+    config.QuietKernelManager.transport = "ipc"
+    if stderr_path:
+        config.QuietKernelManager.stderr_path = str(stderr_path)
+    return config
+
+
+@contextlib.contextmanager
+def kernel_environment() -> Iterator[None]:
+    """Remove the blocked variables from ``os.environ`` while a kernel starts (then restore)."""
+    saved = {name: os.environ.pop(name) for name in KERNEL_ENV_BLOCKLIST if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+def execute_notebook(
+    source: str | os.PathLike[str],
+    executed: str | os.PathLike[str],
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    kernel_log: str | os.PathLike[str] | None = None,
+    timeout: int | None = None,
+    progress_bar: bool = False,
+    log_output: bool = False,
+) -> Any:
+    """Run ``source`` with ``parameters`` into ``executed``; raises on a failing cell.
+
+    On failure papermill has already written ``executed`` with the traceback, so it can still
+    be rendered. ``cwd`` defaults to the notebook's folder (as JupyterLab does).
+    """
+    source_path = Path(source)
+    with kernel_environment():
+        return papermill.execute_notebook(
+            str(source_path),
+            str(executed),
+            parameters=dict(parameters or {}),
+            kernel_name=KERNEL_NAME,
+            cwd=str(cwd or source_path.parent),
+            progress_bar=progress_bar,
+            log_output=log_output,
+            execution_timeout=timeout,
+            kernel_manager_class=QuietKernelManager,
+            config=kernel_config(kernel_log),
+        )

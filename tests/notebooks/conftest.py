@@ -1,0 +1,45 @@
+"""Fixtures of the notebook tests: the reader's view of an executed notebook."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from features import config
+from features.reports import render
+
+EMBEDDED_IMAGE = re.compile(r'<img[^>]*src="data:image/png;base64,')
+
+
+def _check_rendered(executed: Path, output_dir: Path, html_dir: Path) -> dict[str, int]:
+    notebook = nbformat.read(executed, as_version=4)
+    shown = sum(
+        "image/png" in out.get("data", {})
+        for cell in notebook.cells
+        for out in cell.get("outputs", [])
+    )
+    saved = len(list(output_dir.glob("*.png")))
+    assert shown == saved > 0, f"{executed.name}: {shown} figures shown, {saved} saved as PNG"
+    full, business = render.render_notebook(executed, html_dir)
+    counts = {}
+    for path in (full, business):
+        page = path.read_text()
+        counts[path.name] = len(EMBEDDED_IMAGE.findall(page))
+        assert counts[path.name] == shown, path.name
+        assert "&lt;Figure size" not in page, path.name
+    page = business.read_text()
+    assert "hl-ipython3" not in page, "business rendering shows code"
+    assert "StudyParams(" not in page
+    for machine_path in (str(output_dir.parent), str(config.PROJECT_ROOT)):
+        assert machine_path not in page, f"business rendering shows {machine_path}"
+    assert "Findings" in page and "How this was run" in page
+    return counts
+
+
+@pytest.fixture
+def check_rendered():
+    """Assert that an executed notebook shows every figure it saved, in both renderings."""
+    return _check_rendered
