@@ -116,8 +116,8 @@ def pandas_core_features(events: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataF
 
 def run_worker(mode: str, dataset: Path, out: Path | None) -> dict:
     """One measurement in this process; returns the figures as a dict."""
-    from features.build import build_features
-    from features.eventlog import load_event_log
+    from features.data.eventlog import load_event_log
+    from features.table.build import build_features
 
     result: dict = {"mode": mode}
     if mode == "duckdb_parquet":
@@ -184,7 +184,7 @@ def ensure_dataset(n_customers: int, workdir: Path) -> Path:
         print(f"generating {n_customers:,} customers ...", file=sys.stderr, flush=True)
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "features.synth", "--n-customers", str(n_customers),
+            [sys.executable, "-m", "features.data.synth", "--n-customers", str(n_customers),
              "--seed", "42", "--out", str(folder), "--overwrite"],
             check=True,
         )  # fmt: skip

@@ -23,7 +23,7 @@ from pathlib import Path
 
 def run_generator(n_customers: int, seed: int, out: Path) -> dict[str, float]:
     """Generate one dataset in a child process; return wall time, peak RSS and sizes."""
-    command = [sys.executable, "-m", "features.synth", "--n-customers", str(n_customers),
+    command = [sys.executable, "-m", "features.data.synth", "--n-customers", str(n_customers),
                "--seed", str(seed), "--out", str(out), "--quiet"]  # fmt: skip
     started = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

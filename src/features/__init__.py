@@ -12,13 +12,13 @@ from typing import Any
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "load_event_log": "features.eventlog",
-    "build_features": "features.build",
-    "feature_registry": "features.registry",
-    "conversion_labels": "features.labels",
-    "churn_labels": "features.labels",
-    "generate_dataset": "features.synth",
-    "validate_dataset": "features.validate",
+    "load_event_log": "features.data.eventlog",
+    "build_features": "features.table.build",
+    "feature_registry": "features.table.registry",
+    "conversion_labels": "features.table.labels",
+    "churn_labels": "features.table.labels",
+    "generate_dataset": "features.data.synth",
+    "validate_dataset": "features.data.validate",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from feature_fixtures import CUTOFF, events_frame, nev_customers, nev_events
 
-from features import registry, schema
-from features.build import build_features, is_nev_log
-from features.eventlog import DataError, load_event_log
+from features import schema
+from features.data.eventlog import DataError, load_event_log
+from features.table import registry
+from features.table.build import build_features, is_nev_log
 
 GENERIC_ROWS = [
     ("a", "2025-06-30 12:00:00", "purchase", "web", 10.0),

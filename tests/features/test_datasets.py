@@ -7,7 +7,7 @@ import json
 import pytest
 
 from features import config
-from features.datasets import ensure_synthetic_dataset, synthetic_dataset_dir
+from features.data.datasets import ensure_synthetic_dataset, synthetic_dataset_dir
 
 
 def test_generates_once_then_reuses(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features import evaluation
+from features.propensity import evaluation
 
 
 def test_headline_metrics_of_a_hand_example() -> None:

@@ -8,7 +8,7 @@ import pytest
 from feature_fixtures import PERSONAL_VALUES, nev_events, write_raw_dataset
 
 from features import schema
-from features.eventlog import DataError, load_event_log
+from features.data.eventlog import DataError, load_event_log
 
 QUIRKY_CSV = (
     "customer_id;date;amount\r\n"

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features import explain, modeling
+from features.propensity import explain, modeling
 
 NAMES = ["a", "b", "c"]
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from feature_fixtures import CUTOFF, events_frame, nev_customers, nev_events
 
-from features.eventlog import DataError, load_event_log
-from features.labels import HorizonError, churn_labels, conversion_labels
+from features.data.eventlog import DataError, load_event_log
+from features.table.labels import HorizonError, churn_labels, conversion_labels
 
 
 def _as_dict(label_set) -> dict[str, int]:

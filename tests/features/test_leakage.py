@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 import features
 from features import schema
-from features.build import build_features
-from features.labels import churn_labels, conversion_labels
+from features.table.build import build_features
+from features.table.labels import churn_labels, conversion_labels
 
 CUSTOMERS = ("c01", "c02", "c03", "c04", "c05")
 EVENT_TYPES = (
@@ -170,7 +170,13 @@ def test_labels_ignore_events_after_the_horizon(past, future, beyond):
         pd.testing.assert_frame_equal(make(base).labels, make(more).labels)
 
 
-FEATURE_SOURCES = ("eventlog.py", "build.py", "labels.py", "processed.py", "registry.py")
+FEATURE_SOURCES = (
+    "data/eventlog.py",
+    "table/build.py",
+    "table/labels.py",
+    "table/processed.py",
+    "table/registry.py",
+)
 
 
 def test_feature_code_never_mentions_the_evaluation_table():

@@ -8,7 +8,7 @@ import pytest
 from sklearn.datasets import make_classification
 from sklearn.metrics import log_loss, roc_auc_score
 
-from features import modeling
+from features.propensity import modeling
 
 
 @pytest.fixture(scope="module")

@@ -10,16 +10,16 @@ import pandas as pd
 import pytest
 
 from features import defaults
-from features.datasets import ensure_synthetic_dataset
-from features.oracle import (
+from features.data.datasets import ensure_synthetic_dataset
+from features.data.oracle import (
     _churn_labels,
     _conversion_labels,
     load_truth,
     oracle_probabilities,
     oracle_roc_auc,
 )
-from features.synth import generate_dataset
-from features.synth_world import SECOND_YEAR_HAZARD_FACTOR, churn_day_weights, is_winter
+from features.data.synth import generate_dataset
+from features.data.synth_world import SECOND_YEAR_HAZARD_FACTOR, churn_day_weights, is_winter
 
 EPOCH = pd.Timestamp("1970-01-01")
 

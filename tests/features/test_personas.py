@@ -14,8 +14,10 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from features import config, persona_plots, personas
-from features.personas import PersonaColumns
+from features import config
+from features.personas import core as personas
+from features.personas import plots as persona_plots
+from features.personas.core import PersonaColumns
 
 BLOBS = {
     # name: (technology, family, wealth, age, children, income band, channel)
@@ -698,7 +700,7 @@ def test_latent_class_mixture_fits_blobs_through_the_common_api(matrix):
 
 @pytest.fixture(scope="module")
 def tiny_dataset(tmp_path_factory):
-    from features.synth import generate_dataset
+    from features.data.synth import generate_dataset
 
     return generate_dataset(800, 5, tmp_path_factory.mktemp("raw") / "synthetic_n800_s5")
 

@@ -19,8 +19,10 @@ import nbformat
 import pytest
 import yaml
 
-from features import config, envcheck, pipeline, tracking
+from features import config, tracking
 from features.params import ParameterError
+from features.pipeline import envcheck
+from features.pipeline import runner as pipeline
 from features.reports import runs as report_index
 
 PARAMETERS = (
@@ -387,13 +389,13 @@ def test_validation_failure_stops_before_the_notebooks(
 
     monkeypatch.setitem(
         sys.modules,
-        "features.datasets",
-        _fake_module("features.datasets", ensure_synthetic_dataset=ensure_synthetic_dataset),
+        "features.data.datasets",
+        _fake_module("features.data.datasets", ensure_synthetic_dataset=ensure_synthetic_dataset),
     )
     monkeypatch.setitem(
         sys.modules,
-        "features.validate",
-        _fake_module("features.validate", validate_dataset=validate_dataset),
+        "features.data.validate",
+        _fake_module("features.data.validate", validate_dataset=validate_dataset),
     )
     argv = ["--config", str(_synthetic_conf(lab)), "--notebooks-dir", str(lab["notebooks"])]
     assert pipeline.main(argv) == pipeline.EXIT_FAILED
@@ -426,18 +428,18 @@ def test_data_steps_pass_the_notebooks_settings(
 
     monkeypatch.setitem(
         sys.modules,
-        "features.datasets",
-        _fake_module("features.datasets", ensure_synthetic_dataset=ensure_synthetic_dataset),
+        "features.data.datasets",
+        _fake_module("features.data.datasets", ensure_synthetic_dataset=ensure_synthetic_dataset),
     )
     monkeypatch.setitem(
         sys.modules,
-        "features.validate",
-        _fake_module("features.validate", validate_dataset=lambda path: []),
+        "features.data.validate",
+        _fake_module("features.data.validate", validate_dataset=lambda path: []),
     )
     monkeypatch.setitem(
         sys.modules,
-        "features.processed",
-        _fake_module("features.processed", build_processed=build_processed),
+        "features.table.processed",
+        _fake_module("features.table.processed", build_processed=build_processed),
     )
     conf = _synthetic_conf(lab)
     argv = ["--config", str(conf), "--notebooks-dir", str(lab["notebooks"]), "--set", "seed=5"]
@@ -454,7 +456,7 @@ def test_two_runs_at_once_both_succeed(lab: dict[str, Path]):
     from mlflow import MlflowClient
 
     conf = with_notebooks(lab["conf"], {"ok": "ok.ipynb"}, keep=5)
-    command = [sys.executable, "-m", "features.pipeline", "--config", str(conf)]
+    command = [sys.executable, "-m", "features.pipeline.runner", "--config", str(conf)]
     command += ["--notebooks-dir", str(lab["notebooks"])]
     procs = [
         subprocess.Popen(
@@ -497,7 +499,7 @@ def _numeric_metrics(run: Path) -> dict[str, float]:
 @pytest.mark.notebooks
 @pytest.mark.skipif(
     not all(path.is_file() for path in LAB_NOTEBOOKS)
-    or importlib.util.find_spec("features.datasets") is None,
+    or importlib.util.find_spec("features.data.datasets") is None,
     reason="lab notebooks or the synthetic dataset module not written yet",
 )
 def test_smoke_config_runs_end_to_end_and_reproduces_metrics(

@@ -15,10 +15,11 @@ from feature_fixtures import (
     write_raw_dataset,
 )
 
-from features import registry, schema
-from features.build import build_features
-from features.labels import HorizonError, churn_labels, conversion_labels
-from features.processed import (
+from features import schema
+from features.table import registry
+from features.table.build import build_features
+from features.table.labels import HorizonError, churn_labels, conversion_labels
+from features.table.processed import (
     InsufficientDataError,
     build_processed,
     check_min_class_count,

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from feature_fixtures import CUTOFF, events_frame, nev_customers, nev_events
 
-from features import registry
-from features.build import build_features
-from features.registry import (
+from features.table import registry
+from features.table.build import build_features
+from features.table.registry import (
     REGISTRY_VERSION,
     describe_feature,
     feature_registry,

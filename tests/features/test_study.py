@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features import study
 from features.params import ParameterError
+from features.propensity import study
 
 
 def base_params(**overrides) -> dict:

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 from features import defaults, schema
-from features.datasets import ensure_synthetic_dataset
+from features.data.datasets import ensure_synthetic_dataset
+from features.data.oracle import _churn_labels, _conversion_labels, load_truth, oracle_roc_auc
+from features.data.synth import GENERATOR_VERSION, TRUTH_ALL_COLUMNS, SynthError, generate_dataset
+from features.data.validate import validate_dataset
 from features.io import sha256_file
-from features.oracle import _churn_labels, _conversion_labels, load_truth, oracle_roc_auc
-from features.synth import GENERATOR_VERSION, TRUTH_ALL_COLUMNS, SynthError, generate_dataset
-from features.validate import validate_dataset
 
 START, END = pd.Timestamp(defaults.SIM_START), pd.Timestamp(defaults.SIM_END)
 
@@ -32,7 +32,10 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "features.synth", *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "features.data.synth", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -250,7 +253,7 @@ def test_cli_writes_the_dataset(tmp_path: Path) -> None:
 
 
 def test_two_processes_ensuring_the_same_dataset_share_one_folder(tmp_path: Path) -> None:
-    code = "from features.datasets import ensure_synthetic_dataset as e; print(e(4000, 5))"
+    code = "from features.data.datasets import ensure_synthetic_dataset as e; print(e(4000, 5))"
     env = {**os.environ, "NEV_LAB_DATA_ROOT": str(tmp_path)}
     runs = [
         subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,

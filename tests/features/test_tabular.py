@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features import tabular
+from features.data import tabular
 
 
 def _table() -> pd.DataFrame:

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.build import build_features
-from features.eventlog import load_event_log
-from features.labels import churn_labels
+from features.data.eventlog import load_event_log
+from features.table.build import build_features
+from features.table.labels import churn_labels
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 

@@ -11,10 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from features import contracts, schema
+from features import schema
+from features.data import contracts
+from features.data.synth import TRUTH_ALL_COLUMNS, generate_dataset
+from features.data.validate import DatasetUnreadable, main, validate_dataset
 from features.io import sha256_file
-from features.synth import TRUTH_ALL_COLUMNS, generate_dataset
-from features.validate import DatasetUnreadable, main, validate_dataset
 
 
 @pytest.fixture(scope="module")

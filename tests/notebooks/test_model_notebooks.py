@@ -9,7 +9,8 @@ import papermill as pm
 import pytest
 from notebook_runner import execute_notebook
 
-from features import config, study
+from features import config
+from features.propensity import study
 
 pytestmark = pytest.mark.notebooks
 

@@ -238,13 +238,13 @@ def load_persona_data(
     ``features.oracle`` and only to evaluate.
     """
     from features import defaults
-    from features.build import build_features
-    from features.eventlog import load_event_log
-    from features.labels import churn_labels, conversion_labels
+    from features.data.eventlog import load_event_log
+    from features.table.build import build_features
+    from features.table.labels import churn_labels, conversion_labels
 
     notes: list[str] = []
     if data_source == "synthetic":
-        from features.datasets import ensure_synthetic_dataset
+        from features.data.datasets import ensure_synthetic_dataset
 
         location = Path(ensure_synthetic_dataset(n_customers, seed))
     else:
@@ -280,7 +280,7 @@ def load_persona_data(
 
     truth = None
     if location.is_dir() and (location / f"{schema.TRUTH_TABLE}.parquet").exists():
-        from features.oracle import load_truth
+        from features.data.oracle import load_truth
 
         table = load_truth(location)
         truth = pd.Series(
@@ -591,6 +591,9 @@ class LatentClassMixture(ClusterMixin, BaseEstimator):
         smoothing: Laplace pseudo-count per category.
         random_state: seed of the k-means starts.
     """
+
+    # The public path, stored in logged models (skops trusted type); stable across moves.
+    __module__ = "features.personas"
 
     def __init__(
         self,

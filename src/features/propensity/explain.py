@@ -118,7 +118,7 @@ def global_importance(shap: ShapValues) -> pd.DataFrame:
 
 
 def _registry_describe(name: str) -> str:
-    from features.registry import describe_feature
+    from features.table.registry import describe_feature
 
     return describe_feature(name)
 

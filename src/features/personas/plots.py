@@ -14,7 +14,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from features.personas import trait_label
+from features.personas.core import trait_label
 
 
 def plot_k_selection(curves: pd.DataFrame, chosen_k: int, method: str) -> Figure:

@@ -22,9 +22,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from features import registry, schema
+from features import schema
+from features.data.eventlog import DataError, EventLog
 from features.defaults import FEATURE_WINDOWS
-from features.eventlog import DataError, EventLog
+from features.table import registry
 
 # Event types whose presence marks a log as NEV data (beyond generic marketing events).
 NEV_MARKER_TYPES = frozenset(

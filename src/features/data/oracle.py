@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from sklearn.metrics import roc_auc_score
 
 from features import schema
-from features.synth_world import (
+from features.data.synth_world import (
     DAYS_PER_YEAR,
     SECOND_YEAR_HAZARD_FACTOR,
     churn_day_weights,

@@ -70,7 +70,7 @@ PIPELINE_EXPERIMENT = "pipeline"
 KERNEL_NAME = execute.KERNEL_NAME
 EXIT_OK, EXIT_FAILED, EXIT_BAD_PARAMETERS = 0, 1, 2
 
-_LOG = logging.getLogger("features.pipeline")
+_LOG = logging.getLogger("features.pipeline.runner")
 
 
 # --- parameter sets -------------------------------------------------------------------------
@@ -498,14 +498,14 @@ def data_settings(params: ParameterSet) -> dict[str, Any] | None:
 
 
 def step_dataset(ctx: RunContext, settings: dict[str, Any]) -> str:
-    ensure = _package_function("features.datasets", "ensure_synthetic_dataset")
+    ensure = _package_function("features.data.datasets", "ensure_synthetic_dataset")
     path = _call_with_accepted(ensure, n_customers=settings["n_customers"], seed=settings["seed"])
     ctx.dataset["path"] = str(path)
     return f"{path}"
 
 
 def step_validate(ctx: RunContext) -> str:
-    validate = _package_function("features.validate", "validate_dataset")
+    validate = _package_function("features.data.validate", "validate_dataset")
     if "path" not in ctx.dataset:
         raise StepSkipped("no dataset path from the dataset step")
     report = validate(Path(ctx.dataset["path"]))
@@ -523,7 +523,7 @@ def validation_problems(report: Any) -> list[str]:
 
 
 def step_features(ctx: RunContext, settings: dict[str, Any]) -> str:
-    build = _package_function("features.processed", "build_processed")
+    build = _package_function("features.table.processed", "build_processed")
     if "path" not in ctx.dataset:
         raise StepSkipped("no dataset path from the dataset step")
     result = _call_with_accepted(build, dataset_dir=ctx.dataset["path"], **settings)
@@ -876,7 +876,7 @@ def run_pipeline(
 
 
 def _run_steps(ctx: RunContext, continue_on_error: bool) -> None:
-    from features import envcheck
+    from features.pipeline import envcheck
 
     def check_environment() -> str:
         ctx.packages.update(envcheck.run_checks(echo=False))

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features import config, evaluation, explain, modeling, schema, tabular
+from features import config, schema
+from features.data import tabular
 from features.params import (
     ParameterError,
     check_choice,
@@ -31,6 +32,7 @@ from features.params import (
     check_int,
     check_str_list,
 )
+from features.propensity import evaluation, explain, modeling
 
 TASKS = ("conversion", "churn")
 SPLITS = ("time", "random")
@@ -365,7 +367,7 @@ def drop_uninformative(
 
 def check_class_counts(y: pd.Series, part: str, min_class_count: int) -> None:
     """Both classes need at least ``min_class_count`` rows in ``part`` (processed data gate)."""
-    from features.processed import check_min_class_count
+    from features.table.processed import check_min_class_count
 
     check_min_class_count(
         pd.DataFrame({"label": y.to_numpy()}), min_class_count, name=f"{part} part"
@@ -373,7 +375,7 @@ def check_class_counts(y: pd.Series, part: str, min_class_count: int) -> None:
 
 
 def _labels_at(task: str, log: Any, cutoff: pd.Timestamp, params: StudyParams) -> Any:
-    from features import labels
+    from features.table import labels
 
     if task == "conversion":
         return labels.conversion_labels(
@@ -395,7 +397,7 @@ def build_snapshot(
 
     The population is the label set's (open leads, active owners or active customers).
     """
-    from features.build import build_features
+    from features.table.build import build_features
 
     label_set = _labels_at(task, log, cutoff, params)
     label_frame = label_set.labels[[schema.ID_COL, "label"]].copy()
@@ -421,12 +423,12 @@ def _segments(X: pd.DataFrame, truth_persona: pd.Series | None) -> pd.DataFrame:
 
 
 def _prepare_event_study(params: StudyParams) -> StudyData:
-    from features.eventlog import load_event_log
+    from features.data.eventlog import load_event_log
 
     notes: list[str] = []
     truth = None
     if params.source_kind == "synthetic":
-        from features import datasets, oracle
+        from features.data import datasets, oracle
 
         dataset_dir = datasets.ensure_synthetic_dataset(params.n_customers, params.seed)
         log = load_event_log(dataset_dir)
@@ -467,7 +469,7 @@ def _prepare_event_study(params: StudyParams) -> StudyData:
 
     persona = oracle_test = oracle_auc = None
     if truth is not None:
-        from features import oracle
+        from features.data import oracle
 
         persona = (
             truth.assign(**{schema.ID_COL: truth[schema.ID_COL].astype("str")})
@@ -938,7 +940,7 @@ def headline(results: StudyResults, params: StudyParams) -> str:
 
 def make_figures(results: StudyResults, n_dependence: int = 3) -> dict[str, Any]:
     """All study figures by file stem (ROC/PR, calibration, lift, buckets, SHAP)."""
-    from features import model_plots
+    from features.propensity import plots as model_plots
 
     y = results.data.y_test.to_numpy()
     scores = {"LightGBM": results.probability_test, **results.baseline_scores}
@@ -968,7 +970,7 @@ def resolve_output_dir(params: StudyParams) -> Path:
 
 def model_feature_table(data: StudyData) -> pd.DataFrame:
     """The features the model saw, with their registry meaning and dtype."""
-    from features.registry import REGISTRY_VERSION
+    from features.table.registry import REGISTRY_VERSION
 
     return pd.DataFrame(
         {

@@ -15,8 +15,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from features.explain import ShapValues, safe_describe
 from features.io import atomic_path
+from features.propensity.explain import ShapValues, safe_describe
 
 _MODEL_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#7f7f7f", "#9467bd")
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from features import config, defaults, schema
-from features.synth import GENERATOR_VERSION, generate_dataset
+from features.data.synth import GENERATOR_VERSION, generate_dataset
 
 
 def synthetic_dataset_dir(n_customers: int, seed: int) -> Path:

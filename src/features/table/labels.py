@@ -18,14 +18,14 @@ import numpy as np
 import pandas as pd
 
 from features import schema
-from features.build import (
+from features.data.eventlog import DataError, EventLog
+from features.table.build import (
     DELIVERY_EVENT,
     LEAD_CREATED_COL,
     ORDER_EVENT,
     is_nev_log,
     parse_cutoff,
 )
-from features.eventlog import DataError, EventLog
 
 LABEL_COL = "label"
 

@@ -1,0 +1,472 @@
+"""Check a raw dataset folder against its data contracts and report every violation.
+
+Command line::
+
+    python -m features.validate data/raw/synthetic_n50000_s42
+
+prints one line per violation (table, column, rule, a few example keys) and exits 0 when the
+dataset is clean, 1 when it has violations, 2 when the folder cannot be read at all.
+
+Rules: the column contracts of ``features.contracts`` (columns present and no others, dtype,
+nulls, vocabulary, range, text pattern, unique key, non-empty table), references to the
+customers table, timestamps inside the manifest's window, the manifest's checksums and row
+counts, the events' sort order and per-type values, orders matching their order events, no
+event or order before the lead, one truth row per customer and silence after churn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from features import schema
+from features.data.contracts import CONTRACTS, ColumnRule, TableContract, column_names
+from features.io import sha256_file
+
+MAX_EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: where, which rule, how many rows, and a few example keys."""
+
+    table: str
+    column: str
+    rule: str
+    message: str
+    examples: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        where = f"{self.table}.{self.column}" if self.column else self.table
+        tail = f" (e.g. {', '.join(map(str, self.examples))})" if self.examples else ""
+        return f"{where}: {self.rule}: {self.message}{tail}"
+
+
+class DatasetUnreadable(ValueError):
+    """The folder or its manifest cannot be read at all."""
+
+
+def validate_dataset(dataset_dir: str | os.PathLike[str]) -> list[Violation]:
+    """All contract violations of the raw dataset in ``dataset_dir`` (empty when clean)."""
+    folder = Path(dataset_dir)
+    if not folder.is_dir():
+        raise DatasetUnreadable(f"{folder}: not a dataset folder")
+    window = read_window(folder)
+    manifest = read_manifest(folder)
+    tables: dict[str, pd.DataFrame] = {}
+    violations: list[Violation] = []
+    if manifest is None:
+        violations.append(
+            Violation("manifest", "", "manifest_present",
+                      f"{schema.MANIFEST_FILE} is missing: window and checksums unchecked")
+        )  # fmt: skip
+    for name, contract in CONTRACTS.items():
+        path = folder / f"{name}.parquet"
+        if not path.is_file():
+            violations.append(Violation(name, "", "file_present", f"{path.name} is missing"))
+            continue
+        if manifest is not None:
+            violations += validate_checksum(path, manifest)
+        try:
+            tables[name] = pd.read_parquet(path)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is one violation
+            violations.append(Violation(name, "", "readable", f"{path.name}: {exc}"))
+            continue
+        violations += validate_table(tables[name], contract, window)
+        if manifest is not None:
+            violations += validate_row_count(name, len(tables[name]), manifest)
+    violations += validate_cross_table(tables)
+    return violations
+
+
+def read_manifest(folder: Path) -> dict | None:
+    """The parsed ``manifest.json``, or None if the dataset has none."""
+    path = folder / schema.MANIFEST_FILE
+    if not path.is_file():
+        return None
+    try:
+        manifest = json.loads(path.read_text())
+    except ValueError as exc:
+        raise DatasetUnreadable(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise DatasetUnreadable(f"{path}: not a JSON object")
+    return manifest
+
+
+def validate_checksum(path: Path, manifest: dict) -> list[Violation]:
+    """The table file's sha256 must equal the one recorded in the manifest."""
+    table = path.stem
+    expected = manifest.get("files", {}).get(path.name, {}).get("sha256")
+    if expected is None:
+        return [Violation(table, "", "checksum", f"manifest records no sha256 for {path.name}")]
+    actual = sha256_file(path)
+    if actual != expected:
+        return [
+            Violation(table, "", "checksum",
+                      f"{path.name} changed since generation: sha256 {actual[:12]}.. "
+                      f"!= manifest {expected[:12]}..")
+        ]  # fmt: skip
+    return []
+
+
+def validate_row_count(table: str, rows: int, manifest: dict) -> list[Violation]:
+    """The table's row count must equal the manifest's."""
+    expected = manifest.get("row_counts", {}).get(table)
+    if expected is not None and expected != rows:
+        return [Violation(table, "", "row_count", f"{rows} rows, manifest says {expected}")]
+    return []
+
+
+def read_window(folder: Path) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The simulation window from ``manifest.json``, or None if the dataset has no manifest."""
+    manifest = folder / schema.MANIFEST_FILE
+    if not manifest.is_file():
+        return None
+    try:
+        window = json.loads(manifest.read_text())["window"]
+        return pd.Timestamp(window["start"]), pd.Timestamp(window["end"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DatasetUnreadable(f"{manifest}: no readable 'window' ({exc})") from None
+
+
+def _examples(df: pd.DataFrame, mask: pd.Series, contract: TableContract) -> tuple[str, ...]:
+    """A few keys of the offending rows (``row N`` where the key itself is missing).
+
+    Event rows are named ``customer_id@ts``.
+    """
+    key = contract.unique_key[0] if contract.unique_key else schema.ID_COL
+    positions = np.flatnonzero(np.asarray(mask, dtype=bool))[:MAX_EXAMPLES]
+    if key not in df.columns:
+        return tuple(f"row {i}" for i in positions)
+    values = df[key].iloc[positions].tolist()
+    stamps = [None] * len(values)
+    if contract.sorted_by[1:] and contract.sorted_by[1] in df.columns:
+        stamps = df[contract.sorted_by[1]].iloc[positions].tolist()
+    return tuple(
+        f"row {i}" if pd.isna(v) else str(v) if pd.isna(t) else f"{v}@{t}"
+        for i, v, t in zip(positions, values, stamps, strict=True)
+    )
+
+
+def _kind_ok(series: pd.Series, kind: str) -> bool:
+    checks = {
+        "string": lambda s: pd.api.types.is_string_dtype(s) and not pd.api.types.is_bool_dtype(s),
+        "datetime": pd.api.types.is_datetime64_any_dtype,
+        "int": pd.api.types.is_integer_dtype,
+        "float": pd.api.types.is_float_dtype,
+        "bool": pd.api.types.is_bool_dtype,
+    }
+    return bool(checks[kind](series))
+
+
+def validate_column(df: pd.DataFrame, rule: ColumnRule, contract: TableContract) -> list[Violation]:
+    """Dtype, nulls, categories, range and pattern of one column."""
+    table, series = contract.name, df[rule.name]
+    found: list[Violation] = []
+    if not _kind_ok(series, rule.kind):
+        return [Violation(table, rule.name, "dtype", f"expected {rule.kind}, found {series.dtype}")]
+    nulls = series.isna()
+    if not rule.nullable and nulls.any():
+        found.append(
+            Violation(table, rule.name, "not_null", f"{int(nulls.sum())} null values",
+                      _examples(df, nulls, contract))
+        )  # fmt: skip
+    present = series[~nulls]
+    if rule.categories is not None:
+        unknown = ~present.isin(rule.categories)
+        if unknown.any():
+            values = sorted(present[unknown].astype(str).unique())[:MAX_EXAMPLES]
+            found.append(
+                Violation(table, rule.name, "category",
+                          f"{int(unknown.sum())} values outside the vocabulary: {values}",
+                          _examples(df, unknown.reindex(df.index, fill_value=False), contract))
+            )  # fmt: skip
+    if rule.minimum is not None or rule.maximum is not None:
+        low = present < rule.minimum if rule.minimum is not None else present != present
+        high = present > rule.maximum if rule.maximum is not None else present != present
+        bad = (low | high).reindex(df.index, fill_value=False)
+        if bad.any():
+            found.append(
+                Violation(table, rule.name, "range",
+                          f"{int(bad.sum())} values outside [{rule.minimum}, {rule.maximum}]",
+                          _examples(df, bad, contract))
+            )  # fmt: skip
+    if rule.pattern is not None:
+        mismatch = ~present.astype(str).str.fullmatch(rule.pattern)
+        bad = mismatch.reindex(df.index, fill_value=False)
+        if bad.any():
+            found.append(
+                Violation(table, rule.name, "pattern",
+                          f"{int(bad.sum())} values do not match {rule.pattern}",
+                          _examples(df, bad, contract))
+            )  # fmt: skip
+    return found
+
+
+def validate_table(
+    df: pd.DataFrame, contract: TableContract, window: tuple[pd.Timestamp, pd.Timestamp] | None
+) -> list[Violation]:
+    """Every single-table rule of ``contract`` on ``df``."""
+    table = contract.name
+    if df.empty:
+        return [Violation(table, "", "not_empty", "table has no rows")]
+    found: list[Violation] = []
+    missing = [rule.name for rule in contract.columns if rule.name not in df.columns]
+    for name in missing:
+        found.append(Violation(table, name, "column_present", "required column is missing"))
+    for name in df.columns:
+        if name not in column_names(contract):
+            found.append(Violation(table, str(name), "column_unexpected", "column not in contract"))
+    for rule in contract.columns:
+        if rule.name not in missing:
+            found += validate_column(df, rule, contract)
+    if contract.unique_key and not set(contract.unique_key) & set(missing):
+        duplicated = df.duplicated(list(contract.unique_key), keep=False)
+        if duplicated.any():
+            found.append(
+                Violation(table, ",".join(contract.unique_key), "unique",
+                          f"{int(duplicated.sum())} rows share a key",
+                          _examples(df, duplicated, contract))
+            )  # fmt: skip
+    if window is not None:
+        start, end = window
+        for column in contract.window_columns:
+            if column in missing or not pd.api.types.is_datetime64_any_dtype(df[column]):
+                continue
+            outside = (df[column] < start) | (df[column] > end)
+            if outside.any():
+                found.append(
+                    Violation(table, column, "in_window",
+                              f"{int(outside.sum())} timestamps outside {start:%Y-%m-%d}.."
+                              f"{end:%Y-%m-%d}", _examples(df, outside, contract))
+                )  # fmt: skip
+    if contract.sorted_by and not set(contract.sorted_by) & set(missing):
+        found += _validate_sorted(df, contract)
+    if table == schema.EVENTS_TABLE and not missing:
+        found += _validate_event_values(df, contract)
+    return found
+
+
+def _validate_sorted(df: pd.DataFrame, contract: TableContract) -> list[Violation]:
+    first, second = (df[c] for c in contract.sorted_by)
+    if first.isna().any() or second.isna().any():
+        return []  # reported as nulls
+    try:
+        # Sorted integer codes keep the text order and avoid a Python object per row.
+        codes = pd.factorize(first, sort=True)[0]
+        times = second.to_numpy()
+        later = (codes[:-1] > codes[1:]) | ((codes[:-1] == codes[1:]) & (times[:-1] > times[1:]))
+    except TypeError:
+        return []  # mixed types: reported as a dtype violation
+    if later.any():
+        bad = np.concatenate([[False], later])
+        return [
+            Violation(contract.name, ",".join(contract.sorted_by), "sorted",
+                      f"{int(later.sum())} rows out of order (not sorted by "
+                      f"{', '.join(contract.sorted_by)})", _examples(df, bad, contract))
+        ]  # fmt: skip
+    return []
+
+
+def _lookup(keys: pd.Series, table: pd.DataFrame, column: str) -> pd.Series:
+    """``table[column]`` of the row whose customer_id equals each key (NaN/NaT if none)."""
+    unique = table.drop_duplicates("customer_id")
+    position = pd.Index(unique["customer_id"]).get_indexer(keys)
+    found = unique[column].iloc[np.maximum(position, 0)].to_numpy()
+    return pd.Series(found, index=keys.index).where(position >= 0)
+
+
+def _validate_event_values(events: pd.DataFrame, contract: TableContract) -> list[Violation]:
+    if not pd.api.types.is_numeric_dtype(events[schema.AMOUNT_COL]):
+        return []  # reported as a dtype violation
+    etype = events[schema.EVENT_TYPE_COL]
+    value = events[schema.AMOUNT_COL]
+    charging = etype.eq("charging_session")
+    on_charging_channel = events[schema.CHANNEL_COL].isin(schema.CHARGING_CHANNELS)
+    checks = (
+        (schema.AMOUNT_COL, "nps_range",
+         etype.eq("nps_response") & ~(value.between(0, 10) & value.eq(value.round())),
+         "nps_response values that are not whole scores 0..10"),
+        (schema.AMOUNT_COL, "service_wait",
+         etype.eq("service_visit") & ~(value >= 0),
+         "service_visit values (wait days) missing or negative"),
+        (schema.AMOUNT_COL, "order_value",
+         etype.eq("order") & ~(value > 0),
+         "order values (price) missing or not positive"),
+        (schema.CHANNEL_COL, "charging_channel",
+         charging != on_charging_channel,
+         "rows where charging_session and the home/public/fast channels do not go together"),
+    )  # fmt: skip
+    found = []
+    for column, rule, bad, what in checks:
+        if bad.any():
+            found.append(
+                Violation(contract.name, column, rule, f"{int(bad.sum())} {what}",
+                          _examples(events, bad, contract))
+            )  # fmt: skip
+    return found
+
+
+def _isin(values: pd.Series, allowed: pd.Series) -> pd.Series:
+    """``values.isin(allowed)``, through Arrow for text columns (much faster on big tables)."""
+    try:
+        column = pa.array(values, from_pandas=True).cast(pa.large_string())
+        value_set = pa.array(allowed.dropna().unique(), from_pandas=True).cast(pa.large_string())
+    except (pa.ArrowException, TypeError):
+        return values.isin(allowed)
+    found = pc.fill_null(pc.is_in(column, value_set=value_set), False)
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index)
+
+
+def _orphans(child: pd.DataFrame, column: str, parent_keys: pd.Series) -> pd.Series:
+    return child[column].notna() & ~_isin(child[column], parent_keys)
+
+
+def validate_cross_table(tables: dict[str, pd.DataFrame]) -> list[Violation]:
+    """References between tables and ordering rules (orders and events not before the lead)."""
+    found: list[Violation] = []
+    customers = tables.get(schema.CUSTOMERS_TABLE)
+    if customers is None or "customer_id" not in customers.columns:
+        return found
+    for name, contract in CONTRACTS.items():
+        df = tables.get(name)
+        if df is None or df.empty:
+            continue
+        for column, other, other_column in contract.references:
+            parent = tables.get(other)
+            if column not in df.columns or parent is None or other_column not in parent.columns:
+                continue
+            orphan = _orphans(df, column, parent[other_column])
+            if orphan.any():
+                found.append(
+                    Violation(name, column, "reference",
+                              f"{int(orphan.sum())} rows point to no {other}.{other_column}",
+                              tuple(df.loc[orphan, column].astype(str).head(MAX_EXAMPLES)))
+                )  # fmt: skip
+    if "lead_created_at" not in customers.columns:
+        return found
+    checks = (
+        (schema.ORDERS_TABLE, "order_ts", "order_after_lead"),
+        (schema.EVENTS_TABLE, schema.TIME_COL, "event_after_lead"),
+    )
+    for name, column, rule in checks:
+        df = tables.get(name)
+        if df is None or df.empty or column not in df.columns:
+            continue
+        if not pd.api.types.is_datetime64_any_dtype(df[column]):
+            continue
+        created = _lookup(df["customer_id"], customers, "lead_created_at")
+        early = (df[column] < created).fillna(False)
+        if early.any():
+            found.append(
+                Violation(name, column, rule,
+                          f"{int(early.sum())} rows dated before the customer's lead_created_at",
+                          tuple(df.loc[early, "customer_id"].astype(str).head(MAX_EXAMPLES)))
+            )  # fmt: skip
+    found += _validate_orders_vs_events(tables, customers)
+    found += _validate_truth(tables, customers)
+    return found
+
+
+def _usable(df: pd.DataFrame | None, columns: dict[str, str]) -> bool:
+    """``df`` exists, is not empty and has these columns with these kinds."""
+    if df is None or df.empty:
+        return False
+    return all(c in df.columns and _kind_ok(df[c], kind) for c, kind in columns.items())
+
+
+def _validate_orders_vs_events(
+    tables: dict[str, pd.DataFrame], customers: pd.DataFrame
+) -> list[Violation]:
+    orders, events = tables.get(schema.ORDERS_TABLE), tables.get(schema.EVENTS_TABLE)
+    found: list[Violation] = []
+    order_cols = {"customer_id": "string", "order_ts": "datetime", "price": "float"}
+    event_cols = {schema.ID_COL: "string", schema.TIME_COL: "datetime", schema.AMOUNT_COL: "float"}
+    if _usable(orders, order_cols) and _usable(events, event_cols):
+        order_events = events.loc[
+            events[schema.EVENT_TYPE_COL].eq("order"),
+            [schema.ID_COL, schema.TIME_COL, schema.AMOUNT_COL],
+        ].rename(columns={schema.ID_COL: "customer_id", schema.TIME_COL: "order_ts"})
+        both = orders[["customer_id", "order_ts", "price"]].merge(
+            order_events, on=["customer_id", "order_ts"], how="outer", indicator=True
+        )
+        unmatched = both["_merge"].ne("both") | both["price"].ne(both[schema.AMOUNT_COL])
+        if unmatched.any():
+            found.append(
+                Violation(schema.ORDERS_TABLE, "order_ts", "order_event",
+                          f"{int(unmatched.sum())} orders and 'order' events do not match "
+                          "(customer, time, price)",
+                          tuple(both.loc[unmatched, "customer_id"].astype(str).head(MAX_EXAMPLES)))
+            )  # fmt: skip
+    if _usable(orders, {"customer_id": "string", "sales_model": "string"}) and _usable(
+        customers, {"customer_id": "string", "sales_model": "string"}
+    ):
+        expected = _lookup(orders["customer_id"], customers, "sales_model")
+        differs = expected.notna() & orders["sales_model"].ne(expected)
+        if differs.any():
+            found.append(
+                Violation(schema.ORDERS_TABLE, "sales_model", "sales_model_match",
+                          f"{int(differs.sum())} orders with another sales_model than the customer",
+                          tuple(orders.loc[differs, "customer_id"].astype(str).head(MAX_EXAMPLES)))
+            )  # fmt: skip
+    return found
+
+
+def _validate_truth(tables: dict[str, pd.DataFrame], customers: pd.DataFrame) -> list[Violation]:
+    truth, events = tables.get(schema.TRUTH_TABLE), tables.get(schema.EVENTS_TABLE)
+    found: list[Violation] = []
+    if truth is None or "customer_id" not in truth.columns:
+        return found
+    uncovered = ~_isin(customers["customer_id"], truth["customer_id"])
+    if uncovered.any():
+        found.append(
+            Violation(schema.TRUTH_TABLE, "customer_id", "coverage",
+                      f"{int(uncovered.sum())} customers have no truth row",
+                      tuple(customers.loc[uncovered, "customer_id"].astype(str)
+                            .head(MAX_EXAMPLES)))
+        )  # fmt: skip
+    if _usable(truth, {"customer_id": "string", "churn_ts": "datetime"}) and _usable(
+        events, {schema.ID_COL: "string", schema.TIME_COL: "datetime"}
+    ):
+        churned_at = _lookup(events[schema.ID_COL], truth, "churn_ts")
+        late = (events[schema.TIME_COL] >= churned_at).fillna(False)
+        if late.any():
+            found.append(
+                Violation(schema.EVENTS_TABLE, schema.TIME_COL, "quiet_after_churn",
+                          f"{int(late.sum())} events at or after the owner's churn_ts",
+                          _examples(events, late, CONTRACTS[schema.EVENTS_TABLE]))
+            )  # fmt: skip
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: print violations; exit 0 clean, 1 violations, 2 unreadable folder."""
+    parser = argparse.ArgumentParser(prog="python -m features.validate", description=__doc__)
+    parser.add_argument("dataset_dir", help="raw dataset folder (with manifest.json)")
+    args = parser.parse_args(argv)
+    try:
+        violations = validate_dataset(args.dataset_dir)
+    except DatasetUnreadable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for violation in violations:
+        print(violation)
+    if violations:
+        print(f"{args.dataset_dir}: {len(violations)} violation(s)", file=sys.stderr)
+        return 1
+    print(f"{args.dataset_dir}: clean ({', '.join(CONTRACTS)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
