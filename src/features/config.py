@@ -30,6 +30,12 @@ MLFLOW_DIR = PROJECT_ROOT / "mlflow"
 DEFAULT_DATASET = "synthetic_default"
 
 
+def project_path(path: str | os.PathLike[str]) -> Path:
+    """An absolute path as it is; a relative one from the project root (never the cwd)."""
+    candidate = Path(path).expanduser()
+    return candidate if candidate.is_absolute() else (PROJECT_ROOT / candidate).resolve()
+
+
 def data_root() -> Path:
     """Folder holding ``raw/`` and ``processed/``."""
     return Path(os.environ.get(DATA_ROOT_ENV) or PROJECT_ROOT / "data").resolve()

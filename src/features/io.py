@@ -89,6 +89,13 @@ def write_text(text: str, path: str | os.PathLike[str]) -> Path:
     return Path(path)
 
 
+def write_csv(df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool = False) -> Path:
+    """Write ``df`` as UTF-8 CSV atomically (no index unless asked)."""
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=index)
+    return Path(path)
+
+
 def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
     """Hex SHA-256 of a file's bytes."""
     digest = hashlib.sha256()

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from importlib import metadata
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote
@@ -47,6 +48,21 @@ _ALREADY_EXISTS_MARKERS = ("resource_already_exists", "already exists", "unique 
 
 
 # --- store location -------------------------------------------------------------------------
+
+
+@dataclass
+class RunRecord:
+    """Where a notebook's outputs went: folder, metrics, files by stem, MLflow run, model.
+
+    ``registration`` holds the registered model's name, version and aliases (empty when the
+    run registers no model).
+    """
+
+    output_dir: Path
+    metrics: dict[str, Any]
+    files: dict[str, Path]
+    run_id: str
+    registration: dict[str, Any] = field(default_factory=dict)
 
 
 def sqlite_path(tracking_uri: str) -> Path | None:

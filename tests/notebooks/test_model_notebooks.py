@@ -7,10 +7,10 @@ import json
 import pandas as pd
 import papermill as pm
 import pytest
-from notebook_runner import execute_notebook
 
 from features import config
 from features.propensity import study
+from features.reports.execute import execute_notebook
 
 pytestmark = pytest.mark.notebooks
 
@@ -34,7 +34,11 @@ def isolated_lab(tmp_path, monkeypatch):
 
 
 def execute(tmp_path, task: str, **parameters) -> None:
-    execute_notebook(NOTEBOOKS[task], tmp_path / "executed", **parameters)
+    notebook = config.NOTEBOOKS_DIR / NOTEBOOKS[task]
+    executed = tmp_path / "executed"
+    execute_notebook(
+        notebook, executed / notebook.name, parameters, kernel_log=executed / "kernel.log"
+    )
 
 
 def check_outputs(out, metrics: dict) -> None:

@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import papermill as pm
 import pytest
-from notebook_runner import execute_notebook
 
 from features import config
+from features.reports.execute import execute_notebook
 
 pytestmark = pytest.mark.notebooks
 
@@ -28,7 +28,10 @@ def isolated_lab(tmp_path, monkeypatch):
 
 
 def execute(tmp_path, **parameters):
-    return execute_notebook(NOTEBOOK.name, tmp_path / "executed", **parameters)
+    executed = tmp_path / "executed"
+    return execute_notebook(
+        NOTEBOOK, executed / NOTEBOOK.name, parameters, kernel_log=executed / "kernel.log"
+    )
 
 
 def test_personas_notebook_writes_outputs_and_tracks_the_run(isolated_lab, check_rendered):
