@@ -14,7 +14,7 @@ from pathlib import Path
 _SESSION_ROOT: Path | None = None
 
 
-def pytest_configure(config) -> None:  # noqa: ARG001 - pytest hook signature
+def pytest_configure(config) -> None:
     global _SESSION_ROOT
     _SESSION_ROOT = Path(tempfile.mkdtemp(prefix="nev-lab-tests-"))
     os.environ.setdefault("NEV_LAB_DATA_ROOT", str(_SESSION_ROOT / "data"))
@@ -24,6 +24,6 @@ def pytest_configure(config) -> None:  # noqa: ARG001 - pytest hook signature
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
-def pytest_unconfigure(config) -> None:  # noqa: ARG001 - pytest hook signature
+def pytest_unconfigure(config) -> None:
     if _SESSION_ROOT is not None:
         shutil.rmtree(_SESSION_ROOT, ignore_errors=True)

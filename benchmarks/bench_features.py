@@ -33,6 +33,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from features.data.eventlog import load_event_log  # noqa: E402
+from features.table.build import build_features  # noqa: E402
+
 CUTOFF = pd.Timestamp("2025-07-01")
 WINDOWS = (7, 30, 90, 365)
 MODES = ("duckdb_full", "duckdb_parquet", "duckdb_core", "pandas_core")
@@ -116,9 +119,6 @@ def pandas_core_features(events: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataF
 
 def run_worker(mode: str, dataset: Path, out: Path | None) -> dict:
     """One measurement in this process; returns the figures as a dict."""
-    from features.data.eventlog import load_event_log
-    from features.table.build import build_features
-
     result: dict = {"mode": mode}
     if mode == "duckdb_parquet":
         start = time.perf_counter()

@@ -24,6 +24,17 @@ from pathlib import Path
 
 import psutil
 
+# The lab reads its folders and MLflow store from the environment when it uses them, not at
+# import, so main() can still point them at the scratch folder.
+from features.params import ParameterError
+from features.pipeline.params import (
+    DEFAULT_CONFIG,
+    apply_overrides,
+    load_parameter_file,
+    resolve_parameter_set,
+)
+from features.pipeline.runner import run_pipeline
+
 TARGET_SECONDS = 300
 
 
@@ -113,13 +124,11 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["NEV_LAB_DATA_ROOT"] = str(scratch / "data")
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-    from features import pipeline  # after the environment points at the scratch folder
-
-    config_file = args.config or str(pipeline.DEFAULT_CONFIG)
+    config_file = args.config or str(DEFAULT_CONFIG)
     try:
-        raw = pipeline.apply_overrides(pipeline.load_parameter_file(config_file), args.overrides)
-        params = pipeline.resolve_parameter_set(raw)
-    except pipeline.ParameterError as exc:
+        raw = apply_overrides(load_parameter_file(config_file), args.overrides)
+        params = resolve_parameter_set(raw)
+    except ParameterError as exc:
         print(f"parameter error: {exc}", file=sys.stderr)
         return 2
     print(
@@ -130,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     for index in range(args.runs):
         with MemorySampler() as sampler:
-            record = pipeline.run_pipeline(
+            record = run_pipeline(
                 params, config_file=config_file, overrides=args.overrides, on_step=sampler.on_step
             )
         label = "run 1 (fresh data)" if index == 0 and not args.project_data else f"run {index + 1}"

@@ -27,7 +27,6 @@ ARTIFACTS_DIR_ENV = "NEV_LAB_MLFLOW_ARTIFACTS"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 CONF_DIR = PROJECT_ROOT / "conf"
 MLFLOW_DIR = PROJECT_ROOT / "mlflow"
-DEFAULT_DATASET = "synthetic_default"
 
 
 def project_path(path: str | os.PathLike[str]) -> Path:

@@ -1,20 +1,27 @@
-"""Atomic file writes and content hashes.
+"""Atomic file writes, content hashes and inter-process file locks.
 
 Every output is written to a temporary path in the destination folder and renamed into place,
-so a crash or a bad input never leaves a half-written file behind.
+so a crash or a bad input never leaves a half-written file behind. ``file_lock`` is the one
+lock of the lab (MLflow store writes, the pipeline's data steps and scheduled runs).
+
+Foundation module: imports nothing from ``features``.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import socket
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 
@@ -103,3 +110,65 @@ def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@dataclass
+class _HeldLock:
+    """A lock file this process holds: the open file and how many blocks hold it."""
+
+    thread_lock: threading.RLock = field(default_factory=threading.RLock)
+    handle: IO[str] | None = None
+    depth: int = 0
+
+
+_LOCKS_GUARD = threading.Lock()
+_LOCKS: dict[str, _HeldLock] = {}  # resolved lock path -> its state in this process
+
+
+@contextmanager
+def file_lock(
+    path: str | os.PathLike[str], on_wait: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """Hold an exclusive fcntl lock on ``path`` for the block (the OS releases it on exit).
+
+    Re-entrant within a thread; other threads of the process wait as other processes do. The
+    holder's pid and host are written into the file; when another process holds the lock,
+    ``on_wait`` gets that text before this call blocks.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _LOCKS_GUARD:
+        held = _LOCKS.setdefault(str(target.resolve()), _HeldLock())
+    with held.thread_lock:
+        if held.depth == 0:
+            held.handle = _acquire(target, on_wait)
+        held.depth += 1
+        try:
+            yield
+        finally:
+            held.depth -= 1
+            if held.depth == 0 and held.handle is not None:
+                fcntl.flock(held.handle.fileno(), fcntl.LOCK_UN)
+                held.handle.close()
+                held.handle = None
+
+
+def _acquire(path: Path, on_wait: Callable[[str], None] | None) -> IO[str]:
+    """Open ``path`` and take its lock (blocking), then record this process as the holder."""
+    handle = open(path, "a+")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                handle.seek(0)
+                on_wait(handle.read().strip() or "another process")
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
+        handle.flush()
+    except BaseException:
+        handle.close()
+        raise
+    return handle

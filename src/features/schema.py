@@ -44,6 +44,10 @@ CUSTOMER_COLUMNS = (
     "sales_model",
 )
 EVENT_COLUMNS = (ID_COL, TIME_COL, EVENT_TYPE_COL, CHANNEL_COL, AMOUNT_COL)
+# Names that feature and label code look for in any log (NEV data or not).
+LEAD_CREATED_COL = "lead_created_at"
+ORDER_EVENT = "order"
+DELIVERY_EVENT = "delivery"
 ORDER_COLUMNS = ("customer_id", "order_ts", "model_line", "price", "financing", "sales_model")
 TRUTH_COLUMNS = (
     "customer_id",

@@ -3,12 +3,16 @@
 The default store is SQLite under ``mlflow/`` with artifacts under ``mlflow/artifacts``. SQLite
 allows one writer at a time, so two scheduled runs can meet "database is locked": store
 creation, experiment creation and registry writes are serialised by a file lock beside the
-database and retried on lock errors. Nothing here runs at import time.
+database (``features.io.file_lock``) and retried on lock errors. Nothing here runs at import
+time: ``mlflow`` is imported inside the functions that use it, because importing it takes
+seconds and callers that never log (parameter checks, report pages) should not pay for it.
+
+May import the foundation modules (``config``, ``io``, ``schema``); the notebooks, personas,
+propensity and pipeline code import it.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import math
 import numbers
@@ -16,7 +20,6 @@ import os
 import random
 import re
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -27,6 +30,8 @@ from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from features import config
+from features.io import atomic_path, file_lock, write_json
+from features.schema import PERSONAL_FIELDS
 
 PIPELINE_RUN_ENV = "NEV_LAB_PIPELINE_RUN_ID"
 PIPELINE_RUN_TAG = "pipeline_run_id"
@@ -41,8 +46,6 @@ MAX_PARAM_LENGTH = 6000
 MODEL_REQUIREMENTS = ("mlflow", "lightgbm", "scikit-learn", "pandas", "numpy", "pyarrow")
 
 _T = TypeVar("_T")
-_LOCK_GUARD = threading.RLock()
-_HELD_LOCKS: dict[str, list[Any]] = {}  # lock path -> [open file, depth]
 _TRANSIENT_MARKERS = ("database is locked", "database table is locked", "database is busy")
 _ALREADY_EXISTS_MARKERS = ("resource_already_exists", "already exists", "unique constraint failed")
 
@@ -98,30 +101,15 @@ def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
 def store_lock(tracking_uri: str | None = None) -> Iterator[None]:
     """Exclusive inter-process lock for writes to a SQLite store (no-op for other stores).
 
-    Re-entrant within a process; the lock file sits beside the database and the lock is
+    Re-entrant within a thread; the lock file sits beside the database and the lock is
     released by the kernel if the process dies.
     """
     db_path = sqlite_path(resolve_tracking_uri(tracking_uri))
     if db_path is None:
         yield
         return
-    lock_path = str(db_path) + ".lock"
-    with _LOCK_GUARD:
-        held = _HELD_LOCKS.get(lock_path)
-        if held is None:
-            db_path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(lock_path, "a+")  # noqa: SIM115 - closed on last release below
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            held = _HELD_LOCKS[lock_path] = [handle, 0]
-        held[1] += 1
-        try:
-            yield
-        finally:
-            held[1] -= 1
-            if held[1] == 0:
-                del _HELD_LOCKS[lock_path]
-                fcntl.flock(held[0].fileno(), fcntl.LOCK_UN)
-                held[0].close()
+    with file_lock(f"{db_path}.lock"):
+        yield
 
 
 def is_transient_error(exc: BaseException) -> bool:
@@ -150,7 +138,7 @@ def configure(tracking_uri: str | None = None) -> str:
     For a SQLite store the database folder and artifact root are created on demand and the
     schema is initialised under the store lock, so concurrent first runs do not race.
     """
-    import mlflow
+    import mlflow  # deferred: slow to import (module docstring)
     from mlflow import MlflowClient
 
     uri = resolve_tracking_uri(tracking_uri)
@@ -170,7 +158,7 @@ def configure(tracking_uri: str | None = None) -> str:
 
 def get_or_create_experiment(name: str, tracking_uri: str | None = None) -> str:
     """Id of experiment ``name``, created (with a project artifact location) when missing."""
-    from mlflow import MlflowClient
+    from mlflow import MlflowClient  # deferred: slow to import (module docstring)
 
     uri = resolve_tracking_uri(tracking_uri)
     client = MlflowClient(uri)
@@ -239,7 +227,7 @@ def start_run(
     ``pipeline_step`` (so the runner can find and mark a failed notebook's run). The run
     ends FINISHED, or FAILED (KILLED on interrupt) when the block raises.
     """
-    import mlflow
+    import mlflow  # deferred: slow to import (module docstring)
 
     uri = configure(tracking_uri)
     experiment_id = get_or_create_experiment(experiment, uri)
@@ -265,7 +253,7 @@ def start_run(
 
 
 def _end_run_if_active(run_id: str, status: str) -> None:
-    import mlflow
+    import mlflow  # deferred: slow to import (module docstring)
 
     current = mlflow.active_run()
     if current is not None and current.info.run_id == run_id:
@@ -274,7 +262,7 @@ def _end_run_if_active(run_id: str, status: str) -> None:
 
 def set_run_status(run_id: str, status: str, tracking_uri: str | None = None) -> None:
     """Terminate run ``run_id`` with ``status`` (FINISHED, FAILED, KILLED) from any process."""
-    from mlflow import MlflowClient
+    from mlflow import MlflowClient  # deferred: slow to import (module docstring)
 
     client = MlflowClient(resolve_tracking_uri(tracking_uri))
     retry_on_lock(client.set_terminated, run_id, status=status)
@@ -313,7 +301,7 @@ def flatten_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, str
 
 def log_params_flat(params: Mapping[str, Any]) -> dict[str, str]:
     """Log ``params`` to the active run (lists and None stringified, long values truncated)."""
-    import mlflow
+    import mlflow  # deferred: slow to import (module docstring)
 
     flat = flatten_params(params)
     items = list(flat.items())
@@ -337,7 +325,7 @@ def _finite_number(value: Any) -> float | None:
 
 def log_metrics_safe(metrics: Mapping[str, Any], step: int | None = None) -> dict[str, float]:
     """Log the finite numeric entries of ``metrics``; None, NaN, inf and non-numbers are skipped."""
-    import mlflow
+    import mlflow  # deferred: slow to import (module docstring)
 
     clean = {}
     for key, value in metrics.items():
@@ -361,9 +349,7 @@ def log_figure(
     Returns the saved path (None without ``output_dir``). Without an active run only the file
     is written, so the helpers never start a stray run.
     """
-    import mlflow
-
-    from features.io import atomic_path
+    import mlflow  # deferred: slow to import (module docstring)
 
     file_name = _png_name(name)
     saved = None
@@ -398,9 +384,7 @@ def log_dict_artifact(
     obj: Any, name: str, output_dir: str | os.PathLike[str] | None = None
 ) -> Path | None:
     """Write ``obj`` as JSON into ``output_dir`` (if given) and log it to the active run."""
-    import mlflow
-
-    from features.io import write_json
+    import mlflow  # deferred: slow to import (module docstring)
 
     clean = to_jsonable(obj)
     file_name = name if Path(name).suffix else f"{name}.json"
@@ -425,25 +409,32 @@ def pinned_requirements(packages: tuple[str, ...] = MODEL_REQUIREMENTS) -> list[
 
 
 def _check_no_personal_fields(X_example: Any) -> None:
-    from features.schema import PERSONAL_FIELDS
-
     leaked = [c for c in getattr(X_example, "columns", []) if c in PERSONAL_FIELDS]
     if leaked:
         raise ValueError(f"input example carries personal fields {leaked}: drop them first")
 
 
 def _model_signature(model: Any, X_example: Any) -> Any:
-    from mlflow.models import infer_signature
+    from mlflow.models import infer_signature  # deferred: slow to import (module docstring)
 
     return infer_signature(X_example, model.predict(X_example))
 
 
-def log_sklearn_model(model: Any, name: str, X_example: Any) -> dict[str, str]:
+def log_sklearn_model(
+    model: Any,
+    name: str,
+    X_example: Any,
+    skops_trusted_types: list[str] | None = None,
+) -> dict[str, str]:
     """Log a scikit-learn model (scaler, clusterer, pipeline) with signature, no registration.
+
+    Raises ValueError when ``X_example`` carries a personal field. ``skops_trusted_types``
+    names the non-scikit-learn types the skops format must trust to load the model (e.g. a
+    package's own estimator class).
 
     Returns {"model_uri", "model_id"}.
     """
-    import mlflow.sklearn
+    import mlflow.sklearn  # deferred: slow to import (module docstring)
 
     _check_no_personal_fields(X_example)
     signature = _model_signature(model, X_example) if hasattr(model, "predict") else None
@@ -454,6 +445,7 @@ def log_sklearn_model(model: Any, name: str, X_example: Any) -> dict[str, str]:
         signature=signature,
         input_example=X_example if signature is not None else None,
         pip_requirements=pinned_requirements(("mlflow", "scikit-learn", "pandas", "numpy")),
+        skops_trusted_types=skops_trusted_types,
     )
     return {"model_uri": info.model_uri, "model_id": str(getattr(info, "model_id", "") or "")}
 
@@ -511,7 +503,7 @@ def log_and_register_lgbm(
     ``eval_data_hash`` is lower. Returns {"version", "aliases", "champion_replaced",
     "model_uri"}.
     """
-    import mlflow.lightgbm  # binds ``mlflow`` too
+    import mlflow.lightgbm  # binds ``mlflow`` too; deferred: slow to import (module docstring)
     from mlflow import MlflowClient
 
     if mlflow.active_run() is None:

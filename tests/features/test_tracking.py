@@ -9,11 +9,14 @@ import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
+import lightgbm as lgb
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 from mlflow import MlflowClient
+from sklearn.preprocessing import StandardScaler
 
 from features import config, tracking
 
@@ -102,18 +105,13 @@ def test_log_metrics_safe_skips_missing_values(store: str):
 
 
 def test_log_figure_and_dict_write_files_and_artifacts(store: str, tmp_path: Path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots()
+    fig = Figure()
+    ax = fig.subplots()
     ax.plot([0, 1], [1, 0])
     out = tmp_path / "out"
     with tracking.start_run("personas") as run:
         saved = tracking.log_figure(fig, "curve", output_dir=out)
         tracking.log_dict_artifact({"k": np.int64(4), "share": np.float32(0.5)}, "cards", out)
-    plt.close(fig)
     assert saved == out / "curve.png" and saved.read_bytes()[:4] == b"\x89PNG"
     assert (out / "cards.json").read_text().count('"k": 4') == 1
     artifacts = MlflowClient(store).list_artifacts(run.info.run_id, "figures")
@@ -125,15 +123,9 @@ def test_log_figure_and_dict_write_files_and_artifacts(store: str, tmp_path: Pat
 
 
 def test_log_figure_without_run_only_saves(tmp_path: Path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig = plt.figure()
+    fig = Figure()
     assert tracking.log_figure(fig, "x.png", tmp_path).exists()
     assert tracking.log_figure(fig, "y") is None
-    plt.close(fig)
 
 
 def test_retry_on_lock_retries_only_lock_errors():
@@ -150,11 +142,24 @@ def test_retry_on_lock_retries_only_lock_errors():
         tracking.retry_on_lock(lambda: (_ for _ in ()).throw(KeyError("other")))
 
 
-def test_store_lock_is_reentrant(tmp_path: Path):
+def test_store_lock_is_reentrant_and_excludes_other_processes(tmp_path: Path):
     uri = f"sqlite:///{tmp_path / 'x.db'}"
+    probe = [
+        sys.executable,
+        "-c",
+        "import fcntl, sys\n"
+        "handle = open(sys.argv[1], 'a+')\n"
+        "try:\n"
+        "    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+        "except BlockingIOError:\n"
+        "    sys.exit(3)\n",
+        str(tmp_path / "x.db.lock"),
+    ]
     with tracking.store_lock(uri):
         with tracking.store_lock(uri):
             assert (tmp_path / "x.db.lock").exists()
+        assert subprocess.run(probe).returncode == 3  # still held by the outer block
+    assert subprocess.run(probe).returncode == 0
     with tracking.store_lock("http://127.0.0.1:1"):
         pass
 
@@ -195,8 +200,6 @@ def test_decide_champion(champion_tags, new_value, expected):
 
 
 def _tiny_lgbm() -> tuple[object, pd.DataFrame]:
-    import lightgbm as lgb
-
     rng = np.random.default_rng(0)
     X = pd.DataFrame(
         {
@@ -247,8 +250,6 @@ def test_log_and_register_lgbm_refuses_personal_fields(store: str):
 
 
 def test_log_sklearn_model_logs_without_registry(store: str):
-    from sklearn.preprocessing import StandardScaler
-
     X = pd.DataFrame({"age": [25.0, 40.0, 33.0], "budget": [150.0, 300.0, 220.0]})
     with tracking.start_run("personas"):
         info = tracking.log_sklearn_model(StandardScaler().fit(X), "scaler", X)

@@ -8,8 +8,7 @@ import pandas as pd
 import papermill as pm
 import pytest
 
-from features import config
-from features.propensity import study
+from features import config, propensity
 from features.reports.execute import execute_notebook
 
 pytestmark = pytest.mark.notebooks
@@ -18,7 +17,7 @@ NOTEBOOKS = {"conversion": "02_conversion.ipynb", "churn": "03_churn.ipynb"}
 REGISTERED = {"conversion": "nev-conversion", "churn": "nev-churn"}
 TINY = {"n_customers": 6000, "min_class_count": 20, "num_threads": 1}
 BANK_MARKETING = config.PROJECT_ROOT.parent / "shared" / "data" / "real" / "bank_marketing.csv"
-HEADLINE_KEYS = study.METRICS_KEYS
+HEADLINE_KEYS = propensity.METRICS_KEYS
 
 
 @pytest.fixture
@@ -48,7 +47,7 @@ def check_outputs(out, metrics: dict) -> None:
     assert 0 < metrics["brier"] < 0.25
     assert metrics["lift_at_10pct"] > 1.5
     scores = pd.read_parquet(out / "scores.parquet")
-    assert list(scores.columns) == list(study.SCORES_COLUMNS)
+    assert list(scores.columns) == list(propensity.SCORES_COLUMNS)
     assert len(scores) == metrics["n_test"] and scores["customer_id"].is_unique
     assert scores["probability"].between(0, 1).all()
     assert set(scores["bucket"]) == {"high", "medium", "low"}

@@ -1,9 +1,12 @@
 """Data contracts of the raw synthetic tables: columns, dtypes, nulls, categories, ranges, keys.
 
 A contract is plain data so that it can be printed in reports and checked by
-``features.validate``. Rules that need more than one table or more than one row (references,
-the manifest's window and checksums, sort order, orders matching their order events, values
-per event type) are listed by name in ``extra`` and implemented in the validator.
+``features.data.validate``. Rules that need more than one table or more than one row
+(references, the manifest's window and checksums, sort order, orders matching their order
+events, values per event type) are listed by name in ``extra`` and implemented in the
+validator.
+
+May import the foundation modules only.
 """
 
 from __future__ import annotations
@@ -127,7 +130,7 @@ TRUTH = TableContract(
         ColumnRule("order_intent_ts", "datetime", nullable=True),
         ColumnRule("churn_hazard", "float", nullable=True, minimum=0),
         ColumnRule("churn_ts", "datetime", nullable=True),
-        # Added for the oracle (features.oracle); see features.synth.TRUTH_EXTRA_COLUMNS.
+        # Added for the oracle (features.data.oracle); see synth.TRUTH_EXTRA_COLUMNS.
         ColumnRule("lead_created_at", "datetime"),
         ColumnRule("journey_end_ts", "datetime", nullable=True),
         ColumnRule("decision_fast_share", "float", minimum=0, maximum=1),
@@ -155,13 +158,6 @@ TRUTH = TableContract(
 )
 
 CONTRACTS: dict[str, TableContract] = {c.name: c for c in (CUSTOMERS, EVENTS, ORDERS, TRUTH)}
-
-MANIFEST_RULES = {
-    "manifest_present": "manifest.json exists and names the window",
-    "checksum": "each table file's sha256 equals the manifest's (raw data is never modified)",
-    "row_count": "each table's row count equals the manifest's",
-}
-
 
 def column_names(contract: TableContract) -> tuple[str, ...]:
     """The contract's columns in order."""

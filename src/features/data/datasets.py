@@ -1,4 +1,7 @@
-"""Named raw datasets under ``data/raw``: find the synthetic default or generate it once."""
+"""Named raw datasets under ``data/raw``: find the synthetic default or generate it once.
+
+May import the foundation modules and ``features.data.synth``.
+"""
 
 from __future__ import annotations
 

@@ -6,6 +6,8 @@ stray repeated header lines, Windows line endings, odd separators, unparseable t
 zero amounts; each is handled by an explicit rule and counted in ``EventLog.cleaning``.
 
 Personal fields (``schema.PERSONAL_FIELDS``) are never read from a customer table.
+
+May import the foundation modules only.
 """
 
 from __future__ import annotations

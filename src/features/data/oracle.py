@@ -17,14 +17,17 @@ the generative model's probability of the label given everything latent at the c
 
 The oracle is calibrated (its mean probability over a population equals the label rate) and,
 at the default cutoff on 50k customers, a LightGBM on point-in-time event features reaches
-about 96-97% of its ROC AUC (``tests/features/test_oracle.py``). The oracle uses the same
-definitions as ``features.labels``; ``_conversion_labels`` and ``_churn_labels`` below restate
-them for calibration checks.
+about 96-97% of its ROC AUC (``tests/features/data/test_oracle.py``). The oracle uses the
+label definitions of ``features.table.labels``. Its formulas are the generator's own: the
+decision delay of ``synth_funnel`` and the churn calendar of ``synth_owners``.
+
+May import the foundation modules and the ``features.data`` world modules.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -35,12 +38,9 @@ import pyarrow.parquet as pq
 from sklearn.metrics import roc_auc_score
 
 from features import schema
-from features.data.synth_world import (
-    DAYS_PER_YEAR,
-    SECOND_YEAR_HAZARD_FACTOR,
-    churn_day_weights,
-    is_winter,
-)
+from features.data.synth_funnel import decision_survival
+from features.data.synth_owners import SECOND_YEAR_HAZARD_FACTOR, churn_day_weights
+from features.data.synth_world import DAYS_PER_YEAR, is_winter
 
 TASKS = ("conversion", "churn")
 ACTIVE_DAYS_COL = "active_days"
@@ -91,7 +91,7 @@ def owner_active_days(truth: pd.DataFrame, events_path: Path) -> pd.Series:
 
 def oracle_probabilities(
     truth: pd.DataFrame,
-    customer_ids,
+    customer_ids: Iterable[str],
     cutoff: str | pd.Timestamp,
     horizon_days: int,
     task: str,
@@ -100,7 +100,7 @@ def oracle_probabilities(
 
     Args:
         truth: the table returned by ``load_truth``.
-        customer_ids: the task's population at ``cutoff`` (see ``features.labels``).
+        customer_ids: the task's population at ``cutoff`` (see ``features.table.labels``).
         cutoff: midnight at which features stop and the label window starts.
         horizon_days: label window length in days.
         task: ``"conversion"`` or ``"churn"``.
@@ -146,16 +146,12 @@ def conversion_probabilities(rows: pd.DataFrame, cutoff: pd.Timestamp, horizon: 
     fast = rows["decision_fast_days"].to_numpy(dtype=np.float64)
     slow = rows["decision_slow_days"].to_numpy(dtype=np.float64)
 
-    def survival(days: np.ndarray) -> np.ndarray:
-        days = np.maximum(days, 0.0)
-        return share * np.exp(-days / fast) + (1 - share) * np.exp(-days / slow)
-
     elapsed = np.maximum(-end, 0.0)  # days since the journey ended (0 while it runs)
-    s_now = survival(elapsed)
-    s_later = survival(elapsed + horizon)
+    s_now = decision_survival(elapsed, share, fast, slow)
+    s_later = decision_survival(elapsed + horizon, share, fast, slow)
     ended = end <= 0
     ended_p = p * (s_now - s_later) / (1 - p + p * s_now)
-    running_p = p * (1 - survival(horizon - end))
+    running_p = p * (1 - decision_survival(horizon - end, share, fast, slow))
     probs = np.where(ended, ended_p, running_p)
     probs = np.where(np.isnan(end), 0.0, probs)  # journey ends after the window
     lead = _days_from(rows["lead_created_at"], cutoff)
@@ -250,33 +246,3 @@ def oracle_roc_auc(
         )
     return float(roc_auc_score(y.to_numpy(), probs.to_numpy()))
 
-
-# --- label definitions for calibration (the official ones live in features.labels) ---------
-def _conversion_labels(
-    customers: pd.DataFrame, events: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: int
-) -> pd.Series:
-    """Leads created before the cutoff with no order before it; True if they order in the window."""
-    cutoff = pd.Timestamp(cutoff)
-    stop = cutoff + pd.Timedelta(days=horizon_days)
-    orders = events.loc[events[schema.EVENT_TYPE_COL] == "order", [schema.ID_COL, schema.TIME_COL]]
-    ordered_before = set(orders.loc[orders[schema.TIME_COL] < cutoff, schema.ID_COL])
-    in_window = orders[(orders[schema.TIME_COL] >= cutoff) & (orders[schema.TIME_COL] < stop)]
-    leads = customers.loc[customers["lead_created_at"] < cutoff, schema.ID_COL]
-    leads = leads[~leads.isin(ordered_before)]
-    label = leads.isin(set(in_window[schema.ID_COL]))
-    return pd.Series(label.to_numpy(), index=pd.Index(leads.to_numpy(), name=schema.ID_COL))
-
-
-def _churn_labels(
-    events: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: int, lookback_days: int
-) -> pd.Series:
-    """Owners delivered before the cutoff and active in the lookback; True if silent after it."""
-    cutoff = pd.Timestamp(cutoff)
-    ts = events[schema.TIME_COL]
-    ids = events[schema.ID_COL]
-    delivered = set(ids[(events[schema.EVENT_TYPE_COL] == "delivery") & (ts < cutoff)])
-    recent = set(ids[(ts >= cutoff - pd.Timedelta(days=lookback_days)) & (ts < cutoff)])
-    after = set(ids[(ts >= cutoff) & (ts < cutoff + pd.Timedelta(days=horizon_days))])
-    population = sorted(delivered & recent)
-    label = [cid not in after for cid in population]
-    return pd.Series(label, index=pd.Index(population, name=schema.ID_COL))

@@ -9,19 +9,14 @@
     manifest.json      generator version, parameters, row counts, sha256 of every file
 
 The latent world (personas, funnels, propensities, owners' hazards) lives in
-``features.synth_world``; this module turns it into event streams and files.
+``features.data.synth_world`` and its parts ``synth_people``, ``synth_funnel`` and
+``synth_owners``; the event streams in ``features.data.synth_events``. This module owns the
+files: it draws the world, turns it into Arrow tables, writes them with the manifest, and
+holds the command line. Same seed and parameters give byte-identical files: every random draw
+comes from numpy Generators seeded from the dataset seed, customers are simulated in
+fixed-size chunks, and nothing depends on the clock.
 
-Event values: ``content_view`` seconds viewed; ``configurator_session`` minutes;
-``store_visit`` the sales team's response time in hours (lead creation to first follow-up) on a
-lead's first visit, null on later visits; ``test_drive`` minutes driven; ``quote`` the quoted
-price and ``order`` the price (CNY); ``charging_session`` kWh; ``driver_assist_use`` km driven
-with assistance; ``service_visit`` wait days; ``nps_response`` the score 0-10; null otherwise.
-Channels: marketing touches carry their touchpoint channel (search, short_video, ...), app and
-community use ``app``, showroom events ``store``, service visits and complaints
-``service_center``, charging sessions ``home``/``public``/``fast``. Same seed and
-parameters give byte-identical files: every random draw comes from numpy Generators seeded from
-the dataset seed, customers are simulated in fixed-size chunks, and nothing depends on the
-clock.
+May import the foundation modules and the other ``features.data.synth_*`` modules.
 
 Command line::
 
@@ -35,13 +30,18 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features import defaults, schema
-from features.data import synth_world as world
+from features.data.synth_events import simulate_events
+from features.data.synth_funnel import Journeys, draw_journeys
+from features.data.synth_owners import Owners, draw_owners
+from features.data.synth_people import CITY_NAMES, Customers, draw_customers
+from features.data.synth_world import DAYS_PER_YEAR, WINTER_MONTHS, Window
 from features.io import atomic_dir, sha256_file, write_json
 from features.params import check_date, check_int
 
@@ -50,7 +50,7 @@ CHUNK_CUSTOMERS = 50_000
 PROGRESS_MIN_CUSTOMERS = 100_000
 SECONDS_PER_DAY = 86_400
 
-# Truth columns added to schema.TRUTH_COLUMNS for the oracle (see features.oracle).
+# Truth columns added to schema.TRUTH_COLUMNS for the oracle (see features.data.oracle).
 TRUTH_EXTRA_COLUMNS = (
     "lead_created_at",
     "journey_end_ts",
@@ -63,27 +63,6 @@ TRUTH_EXTRA_COLUMNS = (
     "winter_hazard_factor",
 )
 TRUTH_ALL_COLUMNS = schema.TRUTH_COLUMNS + TRUTH_EXTRA_COLUMNS
-
-_TYPE = {name: i for i, name in enumerate(schema.EVENT_TYPES)}
-_CHANNEL = {name: i for i, name in enumerate(schema.EVENT_CHANNELS)}
-_ONLINE_CHANNELS = np.array(
-    [i for i, c in enumerate(schema.ACQUISITION_CHANNELS) if c != "store_walk_in"]
-)
-_ACQ_TO_EVENT_CHANNEL = np.array([_CHANNEL[c] for c in schema.ACQUISITION_CHANNELS])
-_CAPTURE_TYPE = np.array(
-    [
-        _TYPE["ad_click"] if c in ("search", "short_video", "vertical_media")
-        else _TYPE["store_visit"] if c == "store_walk_in"
-        else _TYPE["content_view"]
-        for c in schema.ACQUISITION_CHANNELS
-    ]
-)  # fmt: skip
-_OWNER_TYPE = np.array([_TYPE[t] for t, _ in world.OWNER_STREAMS])
-_OWNER_CHANNEL = np.array([_CHANNEL[c] for _, c in world.OWNER_STREAMS])
-
-MARKETING_DECAY_DAYS = 25.0
-MARKETING_FLOOR_PER_DAY = 0.012
-PRE_DELIVERY_APP_PER_DAY = 0.12
 
 SURNAMES = list(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
@@ -154,7 +133,7 @@ def check_generate_args(
     start: str,
     end: str,
     overwrite: bool,
-) -> tuple[world.Window, Path]:
+) -> tuple[Window, Path]:
     """Validate the generator's parameters; return the window and the resolved output path."""
     try:
         check_int("n_customers", n_customers, minimum=1)
@@ -175,20 +154,20 @@ def check_generate_args(
         ancestor = ancestor.parent
     if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
         raise SynthError(f"{target}: output folder is not writable ({ancestor})")
-    return world.Window(start_ts, end_ts), target
+    return Window(start_ts, end_ts), target
 
 
 def write_dataset_files(
-    n_customers: int, seed: int, window: world.Window, folder: Path, progress: bool = False
+    n_customers: int, seed: int, window: Window, folder: Path, progress: bool = False
 ) -> dict[str, int]:
     """Simulate the world and write all tables plus the manifest into ``folder``."""
     say = _progress_printer(progress)
     seeds = np.random.SeedSequence(seed).spawn(3)
     rng = np.random.default_rng(seeds[0])
     say(f"simulating {n_customers:,} customers")
-    cust = world.draw_customers(rng, n_customers, window)
-    jour = world.draw_journeys(rng, cust, window)
-    owners = world.draw_owners(rng, cust, jour, window)
+    cust = draw_customers(rng, n_customers, window)
+    jour = draw_journeys(rng, cust, window)
+    owners = draw_owners(rng, cust, jour, window)
     ids = customer_ids(n_customers)
 
     counts = {}
@@ -219,7 +198,7 @@ def customer_ids(n: int) -> np.ndarray:
 
 
 # --- tables --------------------------------------------------------------------------------
-def _timestamps(window: world.Window, seconds: np.ndarray) -> pa.Array:
+def _timestamps(window: Window, seconds: np.ndarray) -> pa.Array:
     """Seconds since the window start (NaN/negative = null) as timestamp[us]."""
     seconds = np.asarray(seconds, dtype=np.float64)
     missing = np.isnan(seconds)
@@ -267,7 +246,7 @@ def fake_phones(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def customers_table(
-    rng: np.random.Generator, ids: np.ndarray, cust: world.Customers, window: world.Window
+    rng: np.random.Generator, ids: np.ndarray, cust: Customers, window: Window
 ) -> pa.Table:
     """The customers table (schema.CUSTOMER_COLUMNS)."""
     columns = {
@@ -277,7 +256,7 @@ def customers_table(
         "phone": pa.array(fake_phones(rng, len(ids)), type=pa.string()),
         "age": pa.array(cust.age, type=pa.int64()),
         "gender": pa.array(np.where(cust.female, "female", "male").astype(object), pa.string()),
-        "city": _labels(cust.city, world.CITY_NAMES),
+        "city": _labels(cust.city, CITY_NAMES),
         "city_tier": _labels(cust.tier, schema.CITY_TIERS),
         "climate_zone": _labels(cust.climate, schema.CLIMATE_ZONES),
         "income_band": _labels(cust.income, schema.INCOME_BANDS),
@@ -292,9 +271,7 @@ def customers_table(
     return pa.table({name: columns[name] for name in schema.CUSTOMER_COLUMNS})
 
 
-def orders_table(
-    ids: np.ndarray, cust: world.Customers, jour: world.Journeys, window: world.Window
-) -> pa.Table:
+def orders_table(ids: np.ndarray, cust: Customers, jour: Journeys, window: Window) -> pa.Table:
     """The orders table (schema.ORDER_COLUMNS): one row per buyer with an order in the window."""
     rows = np.flatnonzero(~np.isnan(jour.order_time))
     columns = {
@@ -310,10 +287,10 @@ def orders_table(
 
 def truth_table(
     ids: np.ndarray,
-    cust: world.Customers,
-    jour: world.Journeys,
-    owners: world.Owners,
-    window: world.Window,
+    cust: Customers,
+    jour: Journeys,
+    owners: Owners,
+    window: Window,
 ) -> pa.Table:
     """The evaluation-only truth table (schema.TRUTH_COLUMNS + TRUTH_EXTRA_COLUMNS)."""
     n = len(ids)
@@ -337,9 +314,9 @@ def truth_table(
         "decision_fast_days": pa.array(jour.fast_days, type=pa.float64()),
         "decision_slow_days": pa.array(jour.slow_days, type=pa.float64()),
         "delivery_ts": _timestamps(window, _seconds(jour.delivery_time)),
-        "activity_rate": _floats(owner_values(owners.rates.sum(axis=1) / world.DAYS_PER_YEAR)),
+        "activity_rate": _floats(owner_values(owners.rates.sum(axis=1) / DAYS_PER_YEAR)),
         "winter_activity_rate": _floats(
-            owner_values(owners.winter_rates.sum(axis=1) / world.DAYS_PER_YEAR)
+            owner_values(owners.winter_rates.sum(axis=1) / DAYS_PER_YEAR)
         ),
         "winter_hazard_factor": _floats(owner_values(owners.winter_factor)),
     }
@@ -351,225 +328,7 @@ def _write_table(table: pa.Table, path: Path) -> int:
     return table.num_rows
 
 
-# --- events --------------------------------------------------------------------------------
-class _EventParts:
-    """Collects event arrays (customer row, time in days, type, channel, value)."""
-
-    def __init__(self) -> None:
-        self.parts: list[tuple[np.ndarray, ...]] = []
-
-    def add(
-        self,
-        rows: np.ndarray,
-        days: np.ndarray,
-        types: np.ndarray | int,
-        channels: np.ndarray | int,
-        values: np.ndarray | None = None,
-    ) -> None:
-        rows = np.asarray(rows, dtype=np.int64)
-        n = len(rows)
-        if n == 0:
-            return
-        self.parts.append(
-            (
-                rows,
-                np.asarray(days, dtype=np.float64),
-                np.broadcast_to(np.asarray(types, dtype=np.int16), n),
-                np.broadcast_to(np.asarray(channels, dtype=np.int16), n),
-                np.full(n, np.nan) if values is None else np.asarray(values, dtype=np.float64),
-            )
-        )
-
-    def concat(self) -> tuple[np.ndarray, ...]:
-        if not self.parts:
-            empty = np.empty(0)
-            return (empty.astype(np.int64), empty, empty.astype(np.int16),
-                    empty.astype(np.int16), empty)  # fmt: skip
-        return tuple(np.concatenate([p[i] for p in self.parts]) for i in range(5))
-
-
-def _matrix_events(
-    parts: _EventParts,
-    rows: np.ndarray,
-    times: np.ndarray,
-    values: np.ndarray | None,
-    type_code: int,
-    channel_code: int,
-    skip_first: np.ndarray | None = None,
-) -> None:
-    """Emit the non-NaN cells of an (n, k) time matrix as events."""
-    mask = ~np.isnan(times)
-    if skip_first is not None:
-        mask[:, 0] &= ~skip_first
-    r, c = np.nonzero(mask)
-    vals = None if values is None else values[r, c]
-    parts.add(rows[r], times[r, c], type_code, channel_code, vals)
-
-
-def _uniform_events(
-    rng: np.random.Generator, rate: np.ndarray, start: np.ndarray, stop: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Homogeneous Poisson events on [start, stop) per row: (row position, time)."""
-    span = np.maximum(stop - start, 0.0)
-    n = rng.poisson(rate * span)
-    idx = np.repeat(np.arange(len(span)), n)
-    return idx, start[idx] + rng.random(len(idx)) * span[idx]
-
-
-def lead_events(
-    rng: np.random.Generator,
-    rows: np.ndarray,
-    cust: world.Customers,
-    jour: world.Journeys,
-    window: world.Window,
-    parts: _EventParts,
-) -> None:
-    """Journey events of the leads ``rows``: capture, funnel, marketing, order, delivery."""
-    n_days = float(window.days)
-    lead = cust.lead_day[rows]
-    channel = cust.channel[rows]
-    persona = cust.persona[rows]
-    interest = jour.interest[rows]
-    walk_in = channel == schema.ACQUISITION_CHANNELS.index("store_walk_in")
-    response = jour.response_hours[rows]
-
-    # Lead capture: the touchpoint that created the lead.
-    cap_type = _CAPTURE_TYPE[channel]
-    cap_channel = np.where(walk_in, _CHANNEL["store"], _ACQ_TO_EVENT_CHANNEL[channel])
-    dwell = np.round(np.exp(rng.normal(np.log(40.0) + 0.25 * interest, 0.7)))
-    cap_value = np.select(
-        [cap_type == _TYPE["store_visit"], cap_type == _TYPE["content_view"]],
-        [response, dwell],
-        np.nan,
-    )
-    parts.add(rows, lead, cap_type, cap_channel, cap_value)
-
-    # Funnel.
-    _matrix_events(
-        parts, rows, jour.cfg_times[rows], jour.cfg_minutes[rows],
-        _TYPE["configurator_session"], _CHANNEL["app"],
-    )  # fmt: skip
-    visits = jour.visit_times[rows]
-    visit_values = np.full(visits.shape, np.nan)
-    visit_values[:, 0] = response  # first visit carries the sales team's response time (hours)
-    _matrix_events(
-        parts, rows, visits, visit_values, _TYPE["store_visit"], _CHANNEL["store"], walk_in
-    )
-    td = jour.test_drive[rows]
-    parts.add(rows[td], jour.test_drive_time[rows][td], _TYPE["test_drive"], _CHANNEL["store"],
-              jour.test_drive_minutes[rows][td])  # fmt: skip
-    qt = jour.quote[rows]
-    parts.add(rows[qt], jour.quote_time[rows][qt], _TYPE["quote"], _CHANNEL["store"],
-              jour.quote_amount[rows][qt])  # fmt: skip
-
-    # Marketing touches: intense during the journey, decaying after it, a low floor until the
-    # order (buyers) or the window end.
-    order = jour.order_time[rows]
-    stop = np.where(np.isnan(order), n_days, order)
-    end = np.minimum(jour.journey_end[rows], stop)
-    rate = jour.marketing_rate[rows]
-    i1, t1 = _uniform_events(rng, rate, lead, end)
-    span2 = np.maximum(stop - end, 0.0)
-    mass2 = rate * MARKETING_DECAY_DAYS * (1 - np.exp(-span2 / MARKETING_DECAY_DAYS))
-    n2 = rng.poisson(mass2)
-    i2 = np.repeat(np.arange(len(rows)), n2)
-    q = rng.random(len(i2)) * (1 - np.exp(-span2[i2] / MARKETING_DECAY_DAYS))
-    t2 = end[i2] - MARKETING_DECAY_DAYS * np.log1p(-q)
-    floor_rate = MARKETING_FLOOR_PER_DAY * np.exp(0.3 * interest)
-    i3, t3 = _uniform_events(rng, floor_rate, lead, stop)
-    idx = np.concatenate([i1, i2, i3])
-    times = np.concatenate([t1, t2, t3])
-    keep = times < stop[idx]
-    idx, times = idx[keep], times[keep]
-    app_share = np.where(
-        channel == schema.ACQUISITION_CHANNELS.index("private_domain"),
-        0.30,
-        np.where(persona == world.YOUNG, 0.15, 0.05),
-    )
-    draw = rng.random(len(idx))
-    is_app = draw < app_share[idx]
-    is_click = ~is_app & (draw < app_share[idx] + 0.25 * (1 - app_share[idx]))
-    types = np.where(is_app, _TYPE["app_login"], np.where(is_click, _TYPE["ad_click"],
-                                                           _TYPE["content_view"]))  # fmt: skip
-    online_prefs = world.CHANNEL_PROBS[:, _ONLINE_CHANNELS][persona[idx]]
-    other_channel = _ONLINE_CHANNELS[world.choose_rows(rng, online_prefs)]
-    own = (rng.random(len(idx)) < 0.55) & ~walk_in[idx]
-    mk_channel = _ACQ_TO_EVENT_CHANNEL[np.where(own, channel[idx], other_channel)]
-    channels = np.where(is_app, _CHANNEL["app"], mk_channel)
-    values = np.where(
-        types == _TYPE["content_view"],
-        np.round(np.exp(rng.normal(np.log(40.0) + 0.25 * interest[idx], 0.7))),
-        np.nan,
-    )
-    parts.add(rows[idx], times, types, channels, values)
-
-    # Order, app use while waiting for the car, delivery.
-    has_order = ~np.isnan(order)
-    orow = rows[has_order]
-    direct = cust.direct[orow]
-    order_channel = np.where(
-        direct & (rng.random(len(orow)) < 0.5), _CHANNEL["app"], _CHANNEL["store"]
-    )
-    parts.add(orow, order[has_order], _TYPE["order"], order_channel, jour.price[orow])
-    delivery = jour.delivery_time[orow]
-    wait_end = np.where(np.isnan(delivery), n_days, delivery)
-    rate = np.full(len(orow), PRE_DELIVERY_APP_PER_DAY)
-    ia, ta = _uniform_events(rng, rate, order[has_order], wait_end)
-    parts.add(orow[ia], ta, _TYPE["app_login"], _CHANNEL["app"])
-    delivered = ~np.isnan(delivery)
-    parts.add(orow[delivered], delivery[delivered], _TYPE["delivery"], _CHANNEL["store"])
-
-
-def owner_events(
-    rng: np.random.Generator,
-    owner_idx: np.ndarray,
-    jour: world.Journeys,
-    owners: world.Owners,
-    window: world.Window,
-    winter_of_day: np.ndarray,
-    parts: _EventParts,
-) -> None:
-    """Owner events from delivery until churn (or the window end) for owners ``owner_idx``."""
-    if len(owner_idx) == 0:
-        return
-    rows = owners.rows[owner_idx]
-    start = jour.delivery_time[rows]
-    churn = owners.churn_day[owner_idx]
-    stop = np.where(np.isnan(churn), float(window.days), churn)
-    base = owners.rates[owner_idx]
-    winter = owners.winter_rates[owner_idx]
-    base_total = base.sum(axis=1) / world.DAYS_PER_YEAR
-    winter_total = winter.sum(axis=1) / world.DAYS_PER_YEAR
-    peak = np.maximum(base_total, winter_total)
-    i, t = _uniform_events(rng, peak, start, stop)
-    in_winter = winter_of_day[np.floor(t).astype(np.int64)]
-    rate_now = np.where(in_winter, winter_total[i], base_total[i])
-    keep = rng.random(len(i)) * peak[i] < rate_now
-    i, t, in_winter = i[keep], t[keep], in_winter[keep]
-    stream = world.choose_rows(rng, np.where(in_winter[:, None], winter[i], base[i]))
-
-    values = np.full(len(i), np.nan)
-    draws = {
-        world.S_HOME: lambda k: np.round(rng.uniform(8, 45, k), 1),
-        world.S_PUBLIC: lambda k: np.round(rng.uniform(15, 55, k), 1),
-        world.S_FAST: lambda k: np.round(rng.uniform(20, 65, k), 1),
-        world.S_ASSIST: lambda k: np.round(np.exp(rng.normal(np.log(25.0), 0.6, k)), 1),
-        world.S_CONTENT: lambda k: np.round(np.exp(rng.normal(np.log(40.0), 0.7, k))),
-    }
-    for s, draw in draws.items():
-        sel = stream == s
-        values[sel] = draw(int(sel.sum()))
-    sel = stream == world.S_SERVICE
-    mean_wait = owners.wait_mean[owner_idx][i[sel]]
-    values[sel] = np.round(rng.gamma(2.5, mean_wait / 2.5), 1)
-    sel = stream == world.S_NPS
-    sat = owners.satisfaction[owner_idx][i[sel]]
-    shocked = owners.range_shock[owner_idx][i[sel]] & in_winter[sel]
-    score = world.NPS_CENTER + 1.4 * sat + rng.normal(0, 1.2, int(sel.sum())) - 2.0 * shocked
-    values[sel] = np.clip(np.rint(score), 0, 10)
-    parts.add(rows[i], t, _OWNER_TYPE[stream], _OWNER_CHANNEL[stream], values)
-
-
+# --- events table (simulated and written chunk by chunk) ------------------------------------
 EVENTS_SCHEMA = pa.schema(
     [
         ("customer_id", pa.string()),
@@ -584,10 +343,10 @@ EVENTS_SCHEMA = pa.schema(
 def write_events(
     seed_seq: np.random.SeedSequence,
     ids: np.ndarray,
-    cust: world.Customers,
-    jour: world.Journeys,
-    owners: world.Owners,
-    window: world.Window,
+    cust: Customers,
+    jour: Journeys,
+    owners: Owners,
+    window: Window,
     path: Path,
     say: Callable[[str], None] | None = None,
 ) -> int:
@@ -605,11 +364,9 @@ def write_events(
         for k in range(n_chunks):
             rng = np.random.default_rng(chunk_seeds[k])
             rows = np.arange(k * CHUNK_CUSTOMERS, min((k + 1) * CHUNK_CUSTOMERS, n))
-            parts = _EventParts()
-            lead_events(rng, rows, cust, jour, window, parts)
-            pos = owner_pos[rows]
-            owner_events(rng, pos[pos >= 0], jour, owners, window, winter_of_day, parts)
-            ev_rows, days, ev_types, ev_channels, values = parts.concat()
+            ev_rows, days, ev_types, ev_channels, values = simulate_events(
+                rng, rows, cust, jour, owners, owner_pos, window, winter_of_day
+            )
             seconds = np.clip(_seconds(days), 0, window.days * SECONDS_PER_DAY).astype(np.int64)
             span = window.days * SECONDS_PER_DAY + 1
             order = np.argsort((ev_rows - rows[0]) * span + seconds, kind="stable")
@@ -632,7 +389,7 @@ def write_events(
 
 # --- manifest ------------------------------------------------------------------------------
 def build_manifest(
-    n_customers: int, seed: int, window: world.Window, folder: Path, counts: dict[str, int]
+    n_customers: int, seed: int, window: Window, folder: Path, counts: dict[str, int]
 ) -> dict:
     """Manifest: generator, parameters, window, row counts and sha256 of every table file."""
     files = {}
@@ -664,7 +421,7 @@ def build_manifest(
             "truth.parquet holds latent variables of the simulation for evaluation (oracle "
             "scores); feature code must never read it"
         ),
-        "winter_months": list(world.WINTER_MONTHS),
+        "winter_months": list(WINTER_MONTHS),
     }
 
 
@@ -678,7 +435,7 @@ def _progress_printer(enabled: bool) -> Callable[[str], None]:
 
 
 class _OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 

@@ -4,6 +4,8 @@ A ready table skips the event log: its columns are the features. Text columns be
 ``category`` (LightGBM rejects the pandas 3 ``str`` dtype), numeric columns become ``float64``
 and blank cells become missing values instead of crashing the models. Personal fields and
 identifier-like text columns never become features.
+
+May import the foundation modules only.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from features import schema
 
-TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".pq")
 # A text column with more distinct values than this share of rows is an identifier, not a feature.
 IDENTIFIER_SHARE = 0.5
 _CSV_DELIMITERS = ",;\t|"
@@ -47,11 +49,6 @@ class ReadyTable:
     ids: pd.Series
     times: pd.Series | None = None
     notes: list[str] = field(default_factory=list)
-
-
-def is_table_path(path: str | Path) -> bool:
-    """True when ``path`` has a suffix of a file format the lab reads."""
-    return Path(path).suffix.lower() in TABLE_SUFFIXES
 
 
 def sniff_delimiter(path: str | Path) -> str:
@@ -83,8 +80,6 @@ def read_columns(path: str | Path) -> list[str]:
     if not path.is_file():
         raise TableError(f"{path}: file not found")
     if path.suffix.lower() in (".parquet", ".pq"):
-        import pyarrow.parquet as pq
-
         return list(pq.read_schema(path).names)
     return list(pd.read_csv(path, sep=sniff_delimiter(path), nrows=0).columns.str.strip())
 
@@ -92,14 +87,6 @@ def read_columns(path: str | Path) -> list[str]:
 def sanitize_column_names(columns: Sequence[str]) -> list[str]:
     """Replace characters LightGBM rejects in feature names (JSON specials) with ``_``."""
     return [_JSON_SPECIAL.sub("_", str(name)).strip() for name in columns]
-
-
-def _is_text(series: pd.Series) -> bool:
-    return (
-        pd.api.types.is_string_dtype(series)
-        or pd.api.types.is_object_dtype(series)
-        or isinstance(series.dtype, pd.CategoricalDtype)
-    )
 
 
 def coerce_feature_column(series: pd.Series) -> pd.Series:

@@ -7,11 +7,13 @@ Command line::
 prints one line per violation (table, column, rule, a few example keys) and exits 0 when the
 dataset is clean, 1 when it has violations, 2 when the folder cannot be read at all.
 
-Rules: the column contracts of ``features.contracts`` (columns present and no others, dtype,
+Rules: the column contracts of ``features.data.contracts`` (columns present and no others, dtype,
 nulls, vocabulary, range, text pattern, unique key, non-empty table), references to the
 customers table, timestamps inside the manifest's window, the manifest's checksums and row
 counts, the events' sort order and per-type values, orders matching their order events, no
 event or order before the lead, one truth row per customer and silence after churn.
+
+May import the foundation modules and ``features.data.contracts``.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ def validate_dataset(dataset_dir: str | os.PathLike[str]) -> list[Violation]:
             violations += validate_checksum(path, manifest)
         try:
             tables[name] = pd.read_parquet(path)
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is one violation
+        except Exception as exc:  # any unreadable file is one violation
             violations.append(Violation(name, "", "readable", f"{path.name}: {exc}"))
             continue
         violations += validate_table(tables[name], contract, window)

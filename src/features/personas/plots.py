@@ -2,6 +2,8 @@
 
 Each function returns a matplotlib Figure and never saves or shows it: the caller decides
 (``tracking.log_figure`` saves a PNG and logs it to MLflow).
+
+May import matplotlib, seaborn and ``features.personas.naming`` (trait labels).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from features.personas.core import trait_label
+from features.personas.naming import trait_label
 
 
 def plot_k_selection(curves: pd.DataFrame, chosen_k: int, method: str) -> Figure:

@@ -4,6 +4,9 @@ Run ``python -m features.envcheck``; it prints one line per package with its ver
 ``python3`` kernel once and evaluates ``1+1``, and exits non-zero with a message naming what
 is missing. The pipeline runs it first so a broken environment fails in seconds, not after
 the data step.
+
+May import the foundation modules and ``features.reports.execute`` (inside ``check_kernel``);
+the pipeline's steps and the ``features.envcheck`` entry point import it.
 """
 
 from __future__ import annotations
@@ -65,29 +68,18 @@ def check_package(import_name: str, distribution: str) -> PackageStatus:
     return PackageStatus(import_name, distribution, version, None)
 
 
-def package_versions(packages: dict[str, str] | None = None) -> dict[str, str]:
-    """Installed versions of ``packages`` (distribution -> version, "missing" if absent)."""
-    versions = {"python": sys.version.split()[0]}
-    for distribution in (packages or REQUIRED_PACKAGES).values():
-        try:
-            versions[distribution] = metadata.version(distribution)
-        except metadata.PackageNotFoundError:
-            versions[distribution] = "missing"
-    return versions
-
-
 def check_kernel(kernel_name: str = KERNEL_NAME, timeout: float = 60.0) -> float:
     """Start ``kernel_name`` as notebooks get it, run ``1+1`` and check it plots inline.
 
     Returns the seconds it took. The kernel gets the notebooks' environment (see
     ``features.reports.execute``); its own stderr is kept and shown only if it fails.
     """
-    from jupyter_client.manager import KernelManager
-
-    from features.reports.execute import kernel_environment
+    # Imported here, after the package check: a broken jupyter_client or papermill must be
+    # reported by run_checks, not crash the check at import time.
+    from features.reports.execute import IpcKernelManager, kernel_environment
 
     started = time.perf_counter()
-    manager = KernelManager(kernel_name=kernel_name, transport="ipc")
+    manager = IpcKernelManager(kernel_name=kernel_name, transport="ipc")
     with tempfile.TemporaryFile("w+") as kernel_stderr:
         try:
             with kernel_environment():

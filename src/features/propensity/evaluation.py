@@ -2,6 +2,8 @@
 
 Every function takes true 0/1 labels and predicted probabilities (aligned arrays) and returns
 numbers or small DataFrames ready for a report, a plot or MLflow.
+
+May import only third-party libraries (scikit-learn); nothing from ``features``.
 """
 
 from __future__ import annotations

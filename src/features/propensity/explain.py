@@ -5,6 +5,8 @@ LightGBM computes exact TreeSHAP values itself (``predict(..., pred_contrib=True
 several shapes across versions (a list of two arrays, a 3-D array, an extra base-value column,
 an ``Explanation``); ``normalize_shap_output`` is the one place that turns any of them into a
 ``rows x features`` array in log-odds of the positive class.
+
+May import ``features.table.registry`` (feature meanings) and nothing else from ``features``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from features.table.registry import describe_feature
 
 RAISES = "raises odds"
 LOWERS = "lowers odds"
@@ -117,23 +121,17 @@ def global_importance(shap: ShapValues) -> pd.DataFrame:
     return table.sort_values("mean_abs_shap", ascending=False, ignore_index=True)
 
 
-def _registry_describe(name: str) -> str:
-    from features.table.registry import describe_feature
-
-    return describe_feature(name)
-
-
 def safe_describe(name: str, describe: Callable[[str], str] | None = None) -> str:
     """Plain words for a feature from the registry; the column name with spaces otherwise."""
-    describe = describe or _registry_describe
+    describe = describe or describe_feature
     try:
         return describe(name)
-    except (KeyError, ImportError, ValueError):
+    except (KeyError, ValueError):
         return name.replace("_", " ")
 
 
-def format_value(value: Any) -> str:
-    """Short human form of a feature value (integers without decimals, 4 significant digits)."""
+def format_reason_value(value: Any) -> str:
+    """A feature value as a reason shows it (integers without decimals, 4 significant digits)."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return "missing"
     if isinstance(value, bool | np.bool_):
@@ -158,7 +156,7 @@ def reason_phrase(meaning: str, value: Any) -> str:
     "<meaning> is <value>".
     """
     short = meaning.split(":")[0].split(" (")[0].strip()
-    shown = format_value(value)
+    shown = format_reason_value(value)
     match = _DAYS_SINCE.match(short)
     if match and " divided " not in short:
         subject = match[1]

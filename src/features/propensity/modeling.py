@@ -6,6 +6,8 @@ Rules kept here so both model notebooks follow them:
 - class imbalance is handled with weights (``scale_pos_weight`` or ``is_unbalance``), never by
   oversampling;
 - weighted training distorts probabilities, so scores are calibrated on out-of-fold scores.
+
+May import only third-party libraries (LightGBM, scikit-learn); nothing from ``features``.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 Every function returns a closed matplotlib Figure (nothing pops up in headless runs); show it
 in a notebook with ``display(fig)`` and save it with ``save_figure``.
+
+May import ``features.io`` and ``features.propensity.explain``; ``shap`` is imported inside
+the SHAP plots (slow to import, needed only there).
 """
 
 from __future__ import annotations
@@ -127,7 +130,7 @@ def numeric_view(X: pd.DataFrame) -> pd.DataFrame:
 
 def shap_explanation(shap_values: ShapValues, X: pd.DataFrame):
     """A ``shap.Explanation`` over ``X`` (categories as codes) for shap's own plots."""
-    import shap
+    import shap  # deferred: slow to import, needed only by the SHAP plots
 
     return shap.Explanation(
         values=shap_values.values,
@@ -139,7 +142,7 @@ def shap_explanation(shap_values: ShapValues, X: pd.DataFrame):
 
 def plot_shap_bar(shap_values: ShapValues, X: pd.DataFrame, max_display: int = 15) -> Figure:
     """Global importance: mean |SHAP| per feature (shap's bar plot)."""
-    import shap
+    import shap  # deferred: slow to import, needed only by the SHAP plots
 
     fig, ax = plt.subplots(figsize=(8, 0.35 * max_display + 1.5))
     shap.plots.bar(shap_explanation(shap_values, X), max_display=max_display, ax=ax, show=False)
@@ -149,7 +152,7 @@ def plot_shap_bar(shap_values: ShapValues, X: pd.DataFrame, max_display: int = 1
 
 def plot_shap_beeswarm(shap_values: ShapValues, X: pd.DataFrame, max_display: int = 15) -> Figure:
     """Per-customer SHAP values coloured by feature value (shap's beeswarm plot)."""
-    import shap
+    import shap  # deferred: slow to import, needed only by the SHAP plots
 
     fig, ax = plt.subplots(figsize=(8, 0.35 * max_display + 1.5))
     shap.plots.beeswarm(

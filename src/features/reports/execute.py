@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import papermill
-from jupyter_client.manager import AsyncKernelManager
-from traitlets import Unicode
+from jupyter_client.manager import AsyncKernelManager, KernelManager
+from traitlets import Unicode, default
 from traitlets.config import Config
 
 KERNEL_NAME = "python3"
@@ -25,7 +27,25 @@ KERNEL_NAME = "python3"
 KERNEL_ENV_BLOCKLIST = ("MPLBACKEND",)
 
 
-class QuietKernelManager(AsyncKernelManager):
+class UniqueIpcMixin:
+    """IPC socket files under the temp folder with a unique name per kernel.
+
+    jupyter_client's default IPC name is ``kernel-ipc`` relative to the working directory: two
+    processes starting kernels in one folder would race for the same socket files.
+    """
+
+    @default("ip")
+    def _unique_ipc_ip(self) -> str:
+        if getattr(self, "transport", "tcp") == "ipc":
+            return os.path.join(tempfile.gettempdir(), f"nev-kernel-{uuid.uuid4().hex[:16]}")
+        return super()._ip_default()  # type: ignore[misc]
+
+
+class IpcKernelManager(UniqueIpcMixin, KernelManager):
+    """Blocking kernel manager over IPC (used by the environment check)."""
+
+
+class QuietKernelManager(UniqueIpcMixin, AsyncKernelManager):
     """A kernel manager whose kernel writes stderr to ``stderr_path`` (append) when set."""
 
     stderr_path = Unicode("", help="file receiving the kernel process's stderr").tag(config=True)

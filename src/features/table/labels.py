@@ -4,6 +4,9 @@ Population membership is decided from data strictly before the cutoff; the label
 in ``[cutoff, cutoff + horizon)`` only. A horizon that runs past the end of the log is an error,
 so labels are never silently truncated (a customer would look churned just because the log
 stops).
+
+May import the foundation modules, ``features.data`` and ``features.table.build`` (cutoff
+parsing, NEV detection).
 """
 
 from __future__ import annotations
@@ -19,13 +22,8 @@ import pandas as pd
 
 from features import schema
 from features.data.eventlog import DataError, EventLog
-from features.table.build import (
-    DELIVERY_EVENT,
-    LEAD_CREATED_COL,
-    ORDER_EVENT,
-    is_nev_log,
-    parse_cutoff,
-)
+from features.schema import DELIVERY_EVENT, LEAD_CREATED_COL, ORDER_EVENT
+from features.table.build import is_nev_log, parse_cutoff
 
 LABEL_COL = "label"
 

@@ -1,9 +1,12 @@
-"""Processed feature and label tables: minimum-data gate and reproducible, atomic output.
+"""Processed feature and label tables: minimum-data gate, the pipeline's features step, CLI.
 
 Layout: ``data/processed/<dataset>/<cutoff YYYY-MM-DD>/`` holding ``features.parquet``,
-``labels_<task>.parquet`` and ``metadata.json``. The folder is written to a temporary sibling
-and renamed into place, and it carries no wall-clock time, so identical inputs give
-byte-identical output.
+``labels_<task>.parquet`` and ``metadata.json`` (see ``features.table.snapshots``, which reads
+and writes them). The folder is written to a temporary sibling and renamed into place, and it
+carries no wall-clock time, so identical inputs give byte-identical output.
+
+``build_processed`` writes every snapshot the notebooks' time split needs: the cutoff (both
+tasks) and, per task, the training snapshot at ``cutoff - horizon``.
 
 Command line::
 
@@ -21,16 +24,27 @@ from typing import Any
 
 import pandas as pd
 
-from features import config, defaults
-from features.data.eventlog import DataError, load_event_log
-from features.io import atomic_dir, write_json, write_parquet
-from features.table import registry
-from features.table.build import build_features, parse_cutoff
-from features.table.labels import HorizonError, LabelSet, churn_labels, conversion_labels
+from features import defaults
+from features.data.eventlog import DataError
+from features.table.build import parse_cutoff
+from features.table.labels import HorizonError, LabelSet
+from features.table.snapshots import (
+    LabelSpec,
+    load_snapshots,
+    processed_path,
+    snapshot_metadata,
+    write_snapshot,
+)
 
-FEATURES_FILE = "features.parquet"
-METADATA_FILE = "metadata.json"
-PROCESSED_FORMAT_VERSION = 1
+__all__ = [
+    "InsufficientDataError",
+    "build_processed",
+    "check_min_class_count",
+    "main",
+    "processed_path",
+    "training_requests",
+    "write_processed",
+]
 
 
 class InsufficientDataError(ValueError):
@@ -67,12 +81,6 @@ def check_min_class_count(
             )
 
 
-def processed_path(dataset_name: str, cutoff: Any, root: str | Path | None = None) -> Path:
-    """Folder of the processed tables of a dataset at a cutoff."""
-    base = Path(root) if root is not None else config.processed_dir()
-    return base / dataset_name / f"{parse_cutoff(cutoff):%Y-%m-%d}"
-
-
 def write_processed(
     dataset_name: str,
     cutoff: Any,
@@ -98,25 +106,30 @@ def write_processed(
                 f"labels {task!r}: cutoff {label_set.cutoff:%Y-%m-%d} differs from "
                 f"{cutoff_ts:%Y-%m-%d}"
             )
-    metadata = {
-        "format_version": PROCESSED_FORMAT_VERSION,
-        "dataset": dataset_name,
-        "cutoff": f"{cutoff_ts:%Y-%m-%d}",
-        "feature_registry_version": registry.REGISTRY_VERSION,
-        "n_customers": len(features),
-        "feature_columns": [c for c in features.columns if c != "customer_id"],
-        "feature_dtypes": {c: str(t) for c, t in features.dtypes.items()},
-        "horizons_days": {task: s.horizon_days for task, s in sorted(sets.items())},
-        "populations": {task: s.summary() for task, s in sorted(sets.items())},
-        **dict(metadata_extra or {}),
+    metadata = snapshot_metadata(dataset_name, cutoff_ts, features, sets, metadata_extra)
+    return write_snapshot(processed_path(dataset_name, cutoff_ts, root), features, sets, metadata)
+
+
+def training_requests(
+    cutoff: Any,
+    conversion_horizon_days: int,
+    churn_horizon_days: int,
+    lookback_days: int,
+    tasks: Sequence[str] = ("conversion", "churn"),
+    train_snapshots: bool = True,
+) -> dict[pd.Timestamp, list[LabelSpec]]:
+    """Snapshots a run needs: the cutoff with every task, and each task's training cutoff."""
+    cutoff_ts = parse_cutoff(cutoff)
+    specs = {
+        "conversion": LabelSpec("conversion", conversion_horizon_days),
+        "churn": LabelSpec("churn", churn_horizon_days, lookback_days),
     }
-    target = processed_path(dataset_name, cutoff_ts, root)
-    with atomic_dir(target, overwrite=True) as tmp:
-        write_parquet(features, tmp / FEATURES_FILE)
-        for task, label_set in sorted(sets.items()):
-            write_parquet(label_set.labels, tmp / f"labels_{task}.parquet")
-        write_json(metadata, tmp / METADATA_FILE)
-    return target
+    requests: dict[pd.Timestamp, list[LabelSpec]] = {cutoff_ts: [specs[t] for t in tasks]}
+    if train_snapshots:
+        for task in tasks:
+            train = cutoff_ts - pd.Timedelta(days=specs[task].horizon_days)
+            requests.setdefault(train, []).append(specs[task])
+    return requests
 
 
 def build_processed(
@@ -129,47 +142,55 @@ def build_processed(
     *,
     root: str | Path | None = None,
     tasks: Sequence[str] = ("conversion", "churn"),
+    train_snapshots: bool = True,
 ) -> Path:
-    """Load a dataset, build features and labels, apply the gate and write the processed folder.
+    """Build (or reuse) the snapshots of a dataset and apply the gate; return the cutoff's folder.
 
-    Nothing is written when a population fails the minimum-data gate.
+    The gate (at least ``min_class_count`` of each class) applies to the populations at the
+    cutoff; nothing is written when one fails.
     """
     dataset_dir = Path(dataset_dir)
     cutoff_ts = parse_cutoff(cutoff)
     unknown = set(tasks) - {"conversion", "churn"}
     if unknown or not tasks:
         raise ValueError(f"tasks {tuple(tasks)!r}: must be 'conversion' and/or 'churn'")
-    print(f"[1/5] loading {dataset_dir}", flush=True)
-    log = load_event_log(dataset_dir)
-    print(f"[2/5] building features at {cutoff_ts:%Y-%m-%d}", flush=True)
-    features = build_features(log, cutoff_ts)
-    print(f"      {len(features):,} customers x {features.shape[1] - 1} features", flush=True)
-    print("[3/5] building labels", flush=True)
-    sets: dict[str, LabelSet] = {}
-    if "conversion" in tasks:
-        sets["conversion"] = conversion_labels(log, cutoff_ts, conversion_horizon_days)
-    if "churn" in tasks:
-        sets["churn"] = churn_labels(log, cutoff_ts, churn_horizon_days, lookback_days)
-    for label_set in sets.values():
+    requests = training_requests(
+        cutoff_ts,
+        conversion_horizon_days,
+        churn_horizon_days,
+        lookback_days,
+        tasks,
+        train_snapshots,
+    )
+
+    def gate(at: pd.Timestamp, label_set: LabelSet) -> None:
         print(
-            f"      {label_set.task}: {label_set.size:,} in population, "
+            f"      {label_set.task} at {at:%Y-%m-%d}: {label_set.size:,} in population, "
             f"{label_set.n_positive:,} positives ({label_set.positive_rate:.1%})",
             flush=True,
         )
-    print(f"[4/5] checking at least {min_class_count} of each class", flush=True)
-    for label_set in sets.values():
-        check_min_class_count(label_set, min_class_count)
-    print("[5/5] writing", flush=True)
-    extra = {
-        "source": dataset_dir.name,
-        "input_sha256": dict(sorted(log.input_hashes.items())),
-        "cleaning": dict(sorted(log.cleaning.items())),
-        "lookback_days": lookback_days,
-        "min_class_count": min_class_count,
-    }
-    target = write_processed(dataset_dir.name, cutoff_ts, features, sets, extra, root=root)
-    print(f"      wrote {target}", flush=True)
-    return target
+        if at == cutoff_ts:
+            check_min_class_count(label_set, min_class_count)
+
+    print(
+        f"snapshots of {dataset_dir.name} at "
+        + ", ".join(f"{c:%Y-%m-%d}" for c in sorted(requests))
+        + f"; gate: at least {min_class_count} of each class at {cutoff_ts:%Y-%m-%d}",
+        flush=True,
+    )
+    snapshots = load_snapshots(
+        dataset_dir,
+        requests,
+        root=root,
+        check=gate,
+        extra_metadata={"lookback_days": lookback_days, "min_class_count": min_class_count},
+        echo=lambda line: print(f"      {line}", flush=True),
+    )
+    for snapshot in snapshots.values():  # a reused snapshot must pass the same gate
+        if snapshot.cutoff == cutoff_ts:
+            for label_set in snapshot.labels.values():
+                check_min_class_count(label_set, min_class_count)
+    return snapshots[cutoff_ts].path
 
 
 def main(argv: Sequence[str] | None = None) -> int:

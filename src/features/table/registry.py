@@ -1,9 +1,11 @@
 """The feature registry: every feature column described once, in plain words.
 
-Feature names are generated here and nowhere else; ``features.build`` asks this module for the
-names it emits, so the table a report prints and the columns a model sees cannot drift apart.
-``describe_feature`` turns a column name into words for per-customer explanations
+Feature names are generated here and nowhere else; ``features.table.build`` asks this module
+for the names it emits, so the table a report prints and the columns a model sees cannot drift
+apart. ``describe_feature`` turns a column name into words for per-customer explanations
 ("days since last test drive").
+
+May import the foundation modules only.
 """
 
 from __future__ import annotations

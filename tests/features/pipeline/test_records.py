@@ -1,0 +1,75 @@
+"""Tests of the run records: the index of runs, run pages and retention."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+from features.pipeline import records
+from features.reports import runs as report_index
+
+
+def _write_record(reports: Path, record: dict) -> None:
+    (reports / record["run_id"]).mkdir(parents=True)
+    (reports / record["run_id"] / "run.json").write_text(json.dumps(record))
+
+
+def test_index_lists_runs_newest_first_escapes_and_marks_abandoned(tmp_path: Path):
+    _write_record(tmp_path, {"run_id": "20250101T000000Z-a-1", "status": "SUCCEEDED"})
+    _write_record(
+        tmp_path,
+        {
+            "run_id": "20250102T000000Z-b-2",
+            "status": "FAILED",
+            "notebooks": {"churn": {"status": "FAILED", "metrics": {"roc_auc": 0.81234}}},
+            "git_commit": "<script>",
+        },
+    )
+    dead = {"run_id": "20250103T000000Z-c-3", "status": "RUNNING", "pid": -1}
+    _write_record(tmp_path, {**dead, "host": socket.gethostname()})
+    (tmp_path / "not-a-run").mkdir()
+    (tmp_path / "not-a-run" / "run.json").write_text("{broken")
+    page = records.write_reports_index(tmp_path).read_text()
+    assert page.index("20250102T000000Z-b-2") < page.index("20250101T000000Z-a-1")
+    assert "ROC AUC (test) 0.812" in page and "<script>" not in page
+    assert "ABANDONED" in page and "not-a-run" not in page
+
+
+def test_run_pages_show_metrics_in_words_links_and_thumbnails():
+    entry = {
+        "status": "OK",
+        "metrics": {"roc_auc": 0.81234, "positive_rate": 0.0234, "n_test": 3747},
+        "html": "02_conversion.html",
+        "html_business": "02_conversion.business.html",
+        "files": ["02_conversion/calibration.png", "02_conversion/roc_pr.png"],
+    }
+    record = {"run_id": "20250102T000000Z-b-2", "status": "SUCCEEDED", "notebooks": {"c": entry}}
+    page = report_index.render_run_page(record)
+    assert "ROC AUC (test)" in page and "0.812" in page and "2.3%" in page and "3,747" in page
+    assert 'src="02_conversion/roc_pr.png"' in page
+    assert 'href="02_conversion.business.html"' in page and 'href="02_conversion.html"' in page
+    index = report_index.render_index_page([record])
+    assert 'src="20250102T000000Z-b-2/02_conversion/roc_pr.png"' in index
+    assert 'href="20250102T000000Z-b-2/02_conversion.business.html"' in index
+
+
+def test_headline_metrics_prefers_known_keys():
+    metrics = {"zeta": 1.0, "roc_auc": 0.9, "label": "x", "flag": True, "k": 5}
+    assert list(report_index.headline_metrics(metrics)) == ["roc_auc", "k", "zeta"]
+
+
+def test_retention_keeps_newest_and_running(tmp_path: Path):
+    for index, status in enumerate(["SUCCEEDED", "FAILED", "SUCCEEDED", "SUCCEEDED"]):
+        record = {"run_id": f"2025010{index}T000000Z-x-0", "status": status}
+        _write_record(tmp_path, {**record, "pid": -1, "host": "elsewhere"})
+    live = {"run_id": "20240101T000000Z-x-0", "status": "RUNNING", "pid": os.getpid()}
+    _write_record(tmp_path, {**live, "host": socket.gethostname()})
+    removed = records.apply_retention(tmp_path, keep=2, current_run="20250103T000000Z-x-0")
+    assert sorted(removed) == ["20250100T000000Z-x-0", "20250101T000000Z-x-0"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "20240101T000000Z-x-0",
+        "20250102T000000Z-x-0",
+        "20250103T000000Z-x-0",
+    ]
