@@ -42,6 +42,10 @@ CHAMPION_ALIAS = "champion"
 EVAL_METRIC_NAME_TAG = "eval_metric_name"
 EVAL_METRIC_VALUE_TAG = "eval_metric_value"
 EVAL_DATA_HASH_TAG = "eval_data_hash"
+# What a registered version holds; a champion of an older format (the raw LightGBM booster,
+# not servable as it is) is replaced by the next servable version whatever its metric.
+MODEL_FORMAT_TAG = "model_format"
+MODEL_FORMAT = "lab-scorer-1"
 MAX_PARAM_LENGTH = 6000
 MODEL_REQUIREMENTS = ("mlflow", "lightgbm", "scikit-learn", "pandas", "numpy", "pyarrow")
 
@@ -478,52 +482,52 @@ def decide_champion(
 ) -> bool:
     """True when the new version should become champion (higher metric is better).
 
-    Promote when there is no champion, or when the champion was scored on the same
-    evaluation data and did worse. A champion scored on other data is not comparable and stays.
+    Promote when there is no champion, when the champion is of an older model format, or when
+    it was scored on the same evaluation data and did worse. A champion scored on other data is
+    not comparable and stays.
     """
     if current_champion is None:
+        return True
+    tags = getattr(current_champion, "tags", None) or {}
+    if tags.get(MODEL_FORMAT_TAG) != MODEL_FORMAT:
         return True
     recorded = _version_metric(current_champion, metric_name, data_hash)
     return recorded is not None and recorded < metric_value
 
 
-def log_and_register_lgbm(
-    model: Any,
+def log_and_register_model(
+    python_model: Any,
     name: str,
     registered_name: str,
     X_example: Any,
+    signature: Any,
     eval_metric_name: str,
     eval_metric_value: float,
     eval_data_hash: str,
 ) -> dict[str, Any]:
-    """Log a LightGBM model to the active run, register it and move the aliases.
+    """Log a pyfunc model (the whole scorer) to the active run, register it, move the aliases.
 
     Every new version gets alias ``challenger``; it also gets ``champion`` when there is no
     champion yet or the champion's recorded ``eval_metric_name`` on the same
     ``eval_data_hash`` is lower. Returns {"version", "aliases", "champion_replaced",
-    "model_uri"}.
+    "model_uri"}. The model is pickled by reference to its class, so loading it needs this
+    package installed (as in the lab's environment and ``mlflow models serve --env-manager
+    local``).
     """
-    import mlflow.lightgbm  # binds ``mlflow`` too; deferred: slow to import (module docstring)
+    import mlflow.pyfunc  # binds ``mlflow`` too; deferred: slow to import (module docstring)
     from mlflow import MlflowClient
 
     if mlflow.active_run() is None:
-        raise RuntimeError("log_and_register_lgbm needs an active run (use tracking.start_run)")
+        raise RuntimeError("log_and_register_model needs an active run (use tracking.start_run)")
     _check_no_personal_fields(X_example)
     metric_value = float(eval_metric_value)
-    # The serving check sends the example as JSON, which turns categorical columns into
-    # strings that LightGBM rejects; load with mlflow.lightgbm.load_model and category dtypes.
-    has_categories = any(
-        str(dtype) in {"category", "object", "str", "string"}
-        for dtype in getattr(X_example, "dtypes", [])
-    )
     info = retry_on_lock(
-        mlflow.lightgbm.log_model,
-        model,
+        mlflow.pyfunc.log_model,
         name=name,
-        signature=_model_signature(model, X_example),
+        python_model=python_model,
+        signature=signature,
         input_example=X_example,
         pip_requirements=pinned_requirements(),
-        validate_serving_input=not has_categories,
     )
     uri = mlflow.get_tracking_uri()
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
@@ -531,6 +535,7 @@ def log_and_register_lgbm(
         EVAL_METRIC_NAME_TAG: eval_metric_name,
         EVAL_METRIC_VALUE_TAG: repr(metric_value),
         EVAL_DATA_HASH_TAG: eval_data_hash,
+        MODEL_FORMAT_TAG: MODEL_FORMAT,
     }
     # Registration and the champion decision form one critical section across processes.
     with store_lock(uri):

@@ -19,6 +19,8 @@ from mlflow import MlflowClient
 from sklearn.preprocessing import StandardScaler
 
 from features import config, tracking
+from features.propensity import modeling
+from features.propensity.scorer import PropensityScorer, input_example, scorer_signature
 
 
 @pytest.fixture()
@@ -195,8 +197,16 @@ def _version(tags: dict) -> SimpleNamespace:
     ],
 )
 def test_decide_champion(champion_tags, new_value, expected):
-    champion = None if champion_tags is None else _version(champion_tags)
+    tags = None if champion_tags is None else {**champion_tags, "model_format": "lab-scorer-1"}
+    champion = None if tags is None else _version(tags)
     assert tracking.decide_champion(champion, "roc_auc", new_value, "h") is expected
+
+
+def test_a_champion_of_an_older_model_format_is_replaced():
+    old = _version(
+        {"eval_metric_name": "roc_auc", "eval_metric_value": "0.9", "eval_data_hash": "h"}
+    )
+    assert tracking.decide_champion(old, "roc_auc", 0.5, "h") is True
 
 
 def _tiny_lgbm() -> tuple[object, pd.DataFrame]:
@@ -212,16 +222,31 @@ def _tiny_lgbm() -> tuple[object, pd.DataFrame]:
     return model.fit(X, y), X
 
 
-def test_log_and_register_lgbm_moves_aliases_by_metric_on_same_data(store: str):
+def _tiny_scorer():
     model, X = _tiny_lgbm()
+    calibrator = modeling.ProbabilityCalibrator("none")
+    return PropensityScorer(model, X, calibrator, "conversion"), model, X
+
+
+def _register(scorer, X, value, data_hash):
+    return tracking.log_and_register_model(
+        scorer,
+        "model",
+        "nev-test",
+        input_example(X.head(3)),
+        scorer_signature(X),
+        "roc_auc",
+        value,
+        data_hash,
+    )
+
+
+def test_log_and_register_model_moves_aliases_by_metric_on_same_data(store: str):
+    scorer, model, X = _tiny_scorer()
     results = []
     for value, data_hash in [(0.70, "h1"), (0.65, "h1"), (0.75, "h1"), (0.99, "h2")]:
         with tracking.start_run("conversion"):
-            results.append(
-                tracking.log_and_register_lgbm(
-                    model, "model", "nev-test", X.head(3), "roc_auc", value, data_hash
-                )
-            )
+            results.append(_register(scorer, X, value, data_hash))
     assert [r["version"] for r in results] == ["1", "2", "3", "4"]
     assert [r["aliases"] for r in results] == [
         ["challenger", "champion"],
@@ -234,19 +259,21 @@ def test_log_and_register_lgbm_moves_aliases_by_metric_on_same_data(store: str):
     assert str(client.get_model_version_by_alias("nev-test", "champion").version) == "3"
     challenger = client.get_model_version_by_alias("nev-test", "challenger")
     assert str(challenger.version) == "4" and challenger.tags["eval_data_hash"] == "h2"
-    loaded = mlflow.lightgbm.load_model(results[2]["model_uri"])
-    np.testing.assert_allclose(loaded.predict_proba(X)[:, 1], model.predict_proba(X)[:, 1])
+    loaded = mlflow.pyfunc.load_model(results[2]["model_uri"])
+    np.testing.assert_allclose(
+        loaded.predict(X)["probability"].to_numpy(), model.predict_proba(X)[:, 1]
+    )
 
 
-def test_log_and_register_lgbm_refuses_personal_fields(store: str):
-    model, X = _tiny_lgbm()
+def test_log_and_register_model_refuses_personal_fields(store: str):
+    scorer, _, X = _tiny_scorer()
     with tracking.start_run("conversion"):
         with pytest.raises(ValueError, match="personal fields"):
-            tracking.log_and_register_lgbm(
-                model, "model", "nev-test", X.assign(phone="1"), "roc_auc", 0.5, "h"
+            tracking.log_and_register_model(
+                scorer, "model", "nev-test", X.assign(phone="1"), None, "roc_auc", 0.5, "h"
             )
     with pytest.raises(RuntimeError, match="active run"):
-        tracking.log_and_register_lgbm(model, "model", "nev-test", X, "roc_auc", 0.5, "h")
+        _register(scorer, X, 0.5, "h")
 
 
 def test_log_sklearn_model_logs_without_registry(store: str):

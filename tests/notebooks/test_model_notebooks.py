@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 import pandas as pd
 import papermill as pm
@@ -89,6 +97,98 @@ def test_model_notebook_on_synthetic_data(isolated_lab, task, check_rendered):
     assert any(key.startswith("data_hash.") for key in run.data.params)
     version = client.get_model_version_by_alias(REGISTERED[task], "champion")
     assert version.run_id == metrics["mlflow_run_id"]
+    assert score_in_fresh_process(uri, task, isolated_lab / "data", out) <= 1e-9
+
+
+FRESH_CLIENT = """
+import glob, sys
+import mlflow, numpy as np, pandas as pd
+uri, task, data_root, out = sys.argv[1:]
+mlflow.set_tracking_uri(uri); mlflow.set_registry_uri(uri)
+model = mlflow.pyfunc.load_model(f"models:/nev-{task}@champion")
+path = glob.glob(f"{data_root}/processed/*/2025-07-01/features.parquet")[0]
+scores = pd.read_parquet(f"{out}/scores.parquet")
+features = pd.read_parquet(path).set_index("customer_id").loc[scores["customer_id"]]
+got = model.predict(features.reset_index())["probability"].to_numpy()
+print("maxdiff", float(np.abs(got - scores["probability"].to_numpy()).max()))
+"""
+
+
+def score_in_fresh_process(uri: str, task: str, data_root, out) -> float:
+    """A plain MLflow client in a new process scores the processed features with the champion.
+
+    Returns the largest difference from the probabilities the notebook wrote.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH_CLIENT, uri, task, str(data_root), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return float(result.stdout.split("maxdiff")[-1])
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def tracking_server(tmp_path):
+    """A real ``mlflow server`` on 127.0.0.1 (HTTP tracking and registry, proxied artifacts)."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("mlflow")),
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{tmp_path / 'server.db'}",
+            "--artifacts-destination",
+            str(tmp_path / "server-artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        env={
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"mlflow server did not start: {server.stderr.read()[-2000:]}")
+                time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def test_model_notebook_against_a_shared_tracking_server(
+    isolated_lab, tracking_server, monkeypatch
+):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_server)
+    monkeypatch.delenv("NEV_LAB_MLFLOW_ARTIFACTS", raising=False)  # the server decides
+    out = isolated_lab / "out"
+    execute(isolated_lab, "churn", **TINY, output_dir=str(out), mlflow_tracking_uri=tracking_server)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["model_aliases"] == ["challenger", "champion"]
+    assert score_in_fresh_process(tracking_server, "churn", isolated_lab / "data", out) <= 1e-9
 
 
 @pytest.mark.skipif(

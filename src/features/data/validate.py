@@ -160,6 +160,24 @@ def _examples(df: pd.DataFrame, mask: pd.Series, contract: TableContract) -> tup
     )
 
 
+def _flag(
+    df: pd.DataFrame,
+    contract: TableContract,
+    column: str,
+    rule: str,
+    bad: pd.Series | np.ndarray,
+    what: str,
+) -> list[Violation]:
+    """One violation of ``rule`` when any row is ``bad``: their count, ``what``, example keys.
+
+    Returns an empty list when no row is ``bad``.
+    """
+    if not bad.any():
+        return []
+    message = f"{int(bad.sum())} {what}"
+    return [Violation(contract.name, column, rule, message, _examples(df, bad, contract))]
+
+
 def _kind_ok(series: pd.Series, kind: str) -> bool:
     checks = {
         "string": lambda s: pd.api.types.is_string_dtype(s) and not pd.api.types.is_bool_dtype(s),
@@ -178,40 +196,27 @@ def validate_column(df: pd.DataFrame, rule: ColumnRule, contract: TableContract)
     if not _kind_ok(series, rule.kind):
         return [Violation(table, rule.name, "dtype", f"expected {rule.kind}, found {series.dtype}")]
     nulls = series.isna()
-    if not rule.nullable and nulls.any():
-        found.append(
-            Violation(table, rule.name, "not_null", f"{int(nulls.sum())} null values",
-                      _examples(df, nulls, contract))
-        )  # fmt: skip
+    if not rule.nullable:
+        found += _flag(df, contract, rule.name, "not_null", nulls, "null values")
     present = series[~nulls]
     if rule.categories is not None:
         unknown = ~present.isin(rule.categories)
-        if unknown.any():
-            values = sorted(present[unknown].astype(str).unique())[:MAX_EXAMPLES]
-            found.append(
-                Violation(table, rule.name, "category",
-                          f"{int(unknown.sum())} values outside the vocabulary: {values}",
-                          _examples(df, unknown.reindex(df.index, fill_value=False), contract))
-            )  # fmt: skip
+        values = sorted(present[unknown].astype(str).unique())[:MAX_EXAMPLES]
+        what = f"values outside the vocabulary: {values}"
+        bad = unknown.reindex(df.index, fill_value=False)
+        found += _flag(df, contract, rule.name, "category", bad, what)
     if rule.minimum is not None or rule.maximum is not None:
         low = present < rule.minimum if rule.minimum is not None else present != present
         high = present > rule.maximum if rule.maximum is not None else present != present
+        what = f"values outside [{rule.minimum}, {rule.maximum}]"
         bad = (low | high).reindex(df.index, fill_value=False)
-        if bad.any():
-            found.append(
-                Violation(table, rule.name, "range",
-                          f"{int(bad.sum())} values outside [{rule.minimum}, {rule.maximum}]",
-                          _examples(df, bad, contract))
-            )  # fmt: skip
+        found += _flag(df, contract, rule.name, "range", bad, what)
     if rule.pattern is not None:
         mismatch = ~present.astype(str).str.fullmatch(rule.pattern)
         bad = mismatch.reindex(df.index, fill_value=False)
-        if bad.any():
-            found.append(
-                Violation(table, rule.name, "pattern",
-                          f"{int(bad.sum())} values do not match {rule.pattern}",
-                          _examples(df, bad, contract))
-            )  # fmt: skip
+        found += _flag(
+            df, contract, rule.name, "pattern", bad, f"values do not match {rule.pattern}"
+        )
     return found
 
 
@@ -234,24 +239,16 @@ def validate_table(
             found += validate_column(df, rule, contract)
     if contract.unique_key and not set(contract.unique_key) & set(missing):
         duplicated = df.duplicated(list(contract.unique_key), keep=False)
-        if duplicated.any():
-            found.append(
-                Violation(table, ",".join(contract.unique_key), "unique",
-                          f"{int(duplicated.sum())} rows share a key",
-                          _examples(df, duplicated, contract))
-            )  # fmt: skip
+        key = ",".join(contract.unique_key)
+        found += _flag(df, contract, key, "unique", duplicated, "rows share a key")
     if window is not None:
         start, end = window
         for column in contract.window_columns:
             if column in missing or not pd.api.types.is_datetime64_any_dtype(df[column]):
                 continue
             outside = (df[column] < start) | (df[column] > end)
-            if outside.any():
-                found.append(
-                    Violation(table, column, "in_window",
-                              f"{int(outside.sum())} timestamps outside {start:%Y-%m-%d}.."
-                              f"{end:%Y-%m-%d}", _examples(df, outside, contract))
-                )  # fmt: skip
+            what = f"timestamps outside {start:%Y-%m-%d}..{end:%Y-%m-%d}"
+            found += _flag(df, contract, column, "in_window", outside, what)
     if contract.sorted_by and not set(contract.sorted_by) & set(missing):
         found += _validate_sorted(df, contract)
     if table == schema.EVENTS_TABLE and not missing:
@@ -270,14 +267,9 @@ def _validate_sorted(df: pd.DataFrame, contract: TableContract) -> list[Violatio
         later = (codes[:-1] > codes[1:]) | ((codes[:-1] == codes[1:]) & (times[:-1] > times[1:]))
     except TypeError:
         return []  # mixed types: reported as a dtype violation
-    if later.any():
-        bad = np.concatenate([[False], later])
-        return [
-            Violation(contract.name, ",".join(contract.sorted_by), "sorted",
-                      f"{int(later.sum())} rows out of order (not sorted by "
-                      f"{', '.join(contract.sorted_by)})", _examples(df, bad, contract))
-        ]  # fmt: skip
-    return []
+    bad = np.concatenate([[False], later])
+    what = f"rows out of order (not sorted by {', '.join(contract.sorted_by)})"
+    return _flag(df, contract, ",".join(contract.sorted_by), "sorted", bad, what)
 
 
 def _lookup(keys: pd.Series, table: pd.DataFrame, column: str) -> pd.Series:
@@ -311,11 +303,7 @@ def _validate_event_values(events: pd.DataFrame, contract: TableContract) -> lis
     )  # fmt: skip
     found = []
     for column, rule, bad, what in checks:
-        if bad.any():
-            found.append(
-                Violation(contract.name, column, rule, f"{int(bad.sum())} {what}",
-                          _examples(events, bad, contract))
-            )  # fmt: skip
+        found += _flag(events, contract, column, rule, bad, what)
     return found
 
 

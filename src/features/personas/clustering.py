@@ -27,41 +27,6 @@ MEMBERSHIP_PROBABILITY_COL = "membership_probability"
 CENTROID_DISTANCE_COL = "centroid_distance"
 
 
-def make_clusterer(
-    method: Method,
-    k: int,
-    seed: int = 0,
-    n_init: int = 4,
-    categorical_blocks: Sequence[Sequence[int]] = (),
-) -> Clusterer:
-    """Unfitted clusterer with ``k`` clusters.
-
-    kmeans: Euclidean k-means. gmm: Gaussian mixture with full covariances and
-    ``reg_covar=1e-3`` (one-hot inputs are constant inside some clusters; the ridge keeps
-    those covariances invertible). latent_class: ``LatentClassMixture`` (Gaussian numeric
-    columns, categorical one-hot blocks), the classic model for mixed-type segmentation data.
-    """
-    if method == "kmeans":
-        return KMeans(n_clusters=k, n_init=n_init, random_state=seed)
-    if method == "gmm":
-        return GaussianMixture(
-            n_components=k,
-            covariance_type="full",
-            reg_covar=1e-3,
-            n_init=max(1, n_init // 2),
-            max_iter=200,
-            random_state=seed,
-        )
-    if method == "latent_class":
-        return LatentClassMixture(
-            n_components=k,
-            categorical_blocks=tuple(tuple(int(i) for i in b) for b in categorical_blocks),
-            n_init=max(1, n_init // 2),
-            random_state=seed,
-        )
-    raise ValueError(f"method {method!r}: must be one of {', '.join(METHODS)}")
-
-
 def fit_clusterer(
     values: np.ndarray,
     k: int,
@@ -70,13 +35,39 @@ def fit_clusterer(
     n_init: int = 4,
     categorical_blocks: Sequence[Sequence[int]] = (),
 ) -> Clusterer:
-    """Fit a clusterer (``make_clusterer``) with ``k`` clusters on ``values``."""
+    """Fit a clusterer with ``k`` clusters on ``values``.
+
+    kmeans: Euclidean k-means. gmm: Gaussian mixture with full covariances and
+    ``reg_covar=1e-3`` (one-hot inputs are constant inside some clusters; the ridge keeps
+    those covariances invertible). latent_class: ``LatentClassMixture`` (Gaussian numeric
+    columns, categorical one-hot blocks), the classic model for mixed-type segmentation data.
+    """
     if k < 2:
         raise ValueError(f"k = {k}: must be >= 2")
     if len(values) <= k:
         raise ValueError(f"{len(values)} rows: need more rows than clusters (k = {k})")
     with one_blas_thread():
-        return make_clusterer(method, k, seed, n_init, categorical_blocks).fit(values)
+        if method == "kmeans":
+            model = KMeans(n_clusters=k, n_init=n_init, random_state=seed)
+        elif method == "gmm":
+            model = GaussianMixture(
+                n_components=k,
+                covariance_type="full",
+                reg_covar=1e-3,
+                n_init=max(1, n_init // 2),
+                max_iter=200,
+                random_state=seed,
+            )
+        elif method == "latent_class":
+            model = LatentClassMixture(
+                n_components=k,
+                categorical_blocks=tuple(tuple(int(i) for i in b) for b in categorical_blocks),
+                n_init=max(1, n_init // 2),
+                random_state=seed,
+            )
+        else:
+            raise ValueError(f"method {method!r}: must be one of {', '.join(METHODS)}")
+        return model.fit(values)
 
 
 def sample_indices(n_rows: int, size: int, seed: int) -> np.ndarray:

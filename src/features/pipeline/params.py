@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,11 @@ class DataSettings:
     churn_horizon_days: int = defaults.CHURN_HORIZON_DAYS
     lookback_days: int = defaults.CHURN_LOOKBACK_DAYS
     min_class_count: int = defaults.MIN_CLASS_COUNT
+
+    def table_options(self) -> dict[str, Any]:
+        """The settings of the processed tables: ``build_processed``'s keyword arguments."""
+        dataset = ("n_customers", "seed")
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in dataset}
 
 
 def _normalise(value: Any) -> Any:

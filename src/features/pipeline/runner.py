@@ -56,6 +56,9 @@ from features.pipeline.params import (
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_PARAMETERS = 0, 1, 2
+# Model notebooks whose champions score a campaign list after they ran (section names).
+CAMPAIGN_TASKS = ("conversion", "churn")
+CAMPAIGN_FILES = ("campaign.html", "campaign.csv", "campaign.parquet", "score_summary.json")
 DATA_STEPS = ("dataset", "validate", "features")
 
 
@@ -70,6 +73,7 @@ class Steps:
         features: builds the processed tables, returns their folder.
         notebook: executes one notebook into the run folder, returns a metrics line.
         render: renders one executed notebook to HTML, returns the file names.
+        campaign: scores one task's population into a campaign list, returns a message.
         record: logs the run to MLflow, returns a message.
     """
 
@@ -79,6 +83,7 @@ class Steps:
     features: Callable[[Path, DataSettings], Path] = lab_steps.features
     notebook: Callable[[RunContext, str, Path], str] = notebooks.execute_notebook
     render: Callable[[RunContext, str], str] = notebooks.render_notebook
+    campaign: Callable[[str, Path, Path, Path | None], str] = lab_steps.campaign
     record: Callable[[RunContext], str] = records.record_in_mlflow
 
 
@@ -248,6 +253,43 @@ def _run_steps(ctx: RunContext, steps: Steps, continue_on_error: bool) -> None:
         run_step(ctx, f"notebook {name}", lambda n=name, s=source: steps.notebook(ctx, n, s))
         run_step(ctx, f"render {name}", lambda n=name: steps.render(ctx, n))
         records.write_run_reports(ctx, "RUNNING", finished=False)
+    _run_campaign_steps(ctx, steps)
+
+
+def _run_campaign_steps(ctx: RunContext, steps: Steps) -> None:
+    """Campaign lists of the model notebooks that ran on the synthetic dataset."""
+    personas = next(
+        (
+            ctx.run_dir / entry["output_dir"] / "personas.parquet"
+            for name, entry in ctx.notebooks.items()
+            if name == "personas" and entry.get("output_dir")
+        ),
+        None,
+    )
+    for task in CAMPAIGN_TASKS:
+        entry = ctx.notebooks.get(task)
+        if entry is None:
+            continue
+        step = f"campaign {task}"
+        if entry.get("status") != "OK":
+            skip_step(ctx, step, f"not run: notebook {task} did not succeed")
+            continue
+        if (
+            "path" not in ctx.dataset
+            or ctx.params.effective(task).get("data_source", "synthetic") != "synthetic"
+        ):
+            skip_step(ctx, step, "not run: the notebook did not read the synthetic dataset")
+            continue
+        out = ctx.run_dir / "campaigns" / task
+        result = run_step(
+            ctx,
+            step,
+            lambda t=task, o=out: steps.campaign(t, Path(ctx.dataset["path"]), o, personas),
+        )
+        if result.status == "OK":
+            entry["campaign"] = f"campaigns/{task}/campaign.html"
+            entry["campaign_files"] = [f"campaigns/{task}/{n}" for n in CAMPAIGN_FILES]
+    records.write_run_reports(ctx, "RUNNING", finished=False)
 
 
 def _run_data_steps(ctx: RunContext, steps: Steps, settings: DataSettings) -> None:

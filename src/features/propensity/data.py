@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -165,6 +166,50 @@ def _segments(X: pd.DataFrame, truth_persona: pd.Series | None) -> pd.DataFrame:
     return pd.DataFrame(columns, index=X.index)
 
 
+def _gate_and_align(
+    params: StudyParams,
+    X_train: pd.DataFrame,
+    y_train: pd.Series,
+    X_test: pd.DataFrame,
+    y_test: pd.Series,
+    notes: list[str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Gate, align and trim the parts; return ``(X_train, X_test)``.
+
+    Both parts must pass the class-count gate; the test part gets the training columns, then
+    columns uninformative in training are dropped from both (noted in ``notes``).
+    """
+    check_class_counts(y_train, "train", params.min_class_count)
+    check_class_counts(y_test, "test", params.min_class_count)
+    X_test = align_to_training(X_test, X_train)
+    return drop_uninformative(X_train, X_test, notes)
+
+
+def _part_fields(
+    split: str,
+    X_train: pd.DataFrame,
+    y_train: pd.Series,
+    X_test: pd.DataFrame,
+    y_test: pd.Series,
+    ids_test: pd.Series,
+    truth_persona: pd.Series | None,
+) -> dict[str, Any]:
+    """The ``StudyData`` fields of the train and test parts, alike for every source.
+
+    How the parts were split, the parts, the test part's segments and its evaluation hash.
+    """
+    return {
+        "split": split,
+        "X_train": X_train,
+        "y_train": y_train,
+        "X_test": X_test,
+        "y_test": y_test,
+        "ids_test": ids_test,
+        "segments_test": _segments(X_test, truth_persona),
+        "eval_data_hash": hash_frame(ids_test.astype("str"), y_test),
+    }
+
+
 def _prepare_event_study(params: StudyParams) -> StudyData:
     """Snapshots of a synthetic dataset or an event log, split by time or at random."""
     notes: list[str] = []
@@ -193,23 +238,19 @@ def _prepare_event_study(params: StudyParams) -> StudyData:
     X_test_full, y_test_full, ids_test_full, population = build_snapshot(params.task, test_snapshot)
     if params.split == "time":
         train_cutoff = train_at
-        X_train_full, y_train_full, _, _ = build_snapshot(params.task, snapshots[train_at])
+        X_train, y_train, _, _ = build_snapshot(params.task, snapshots[train_at])
         X_test, y_test, ids_test = X_test_full, y_test_full, ids_test_full
     else:
         train_cutoff = test_cutoff
         train_pos, test_pos = modeling.stratified_holdout(
             y_test_full, params.test_size, params.seed
         )
-        X_train_full = X_test_full.iloc[train_pos].reset_index(drop=True)
-        y_train_full = y_test_full.iloc[train_pos].reset_index(drop=True)
+        X_train = X_test_full.iloc[train_pos].reset_index(drop=True)
+        y_train = y_test_full.iloc[train_pos].reset_index(drop=True)
         X_test = X_test_full.iloc[test_pos].reset_index(drop=True)
         y_test = y_test_full.iloc[test_pos].reset_index(drop=True)
         ids_test = ids_test_full.iloc[test_pos].reset_index(drop=True)
-    check_class_counts(y_train_full, "train", params.min_class_count)
-    check_class_counts(y_test, "test", params.min_class_count)
-    X_train, y_train = X_train_full, y_train_full
-    X_test = align_to_training(X_test, X_train)
-    X_train, X_test = drop_uninformative(X_train, X_test, notes)
+    X_train, X_test = _gate_and_align(params, X_train, y_train, X_test, y_test, notes)
 
     persona = oracle_test = oracle_auc = None
     if truth is not None:
@@ -238,13 +279,7 @@ def _prepare_event_study(params: StudyParams) -> StudyData:
         task=params.task,
         source_kind=params.source_kind,
         source=str(source.path),
-        split=params.split,
-        X_train=X_train,
-        y_train=y_train,
-        X_test=X_test,
-        y_test=y_test,
-        ids_test=ids_test,
-        segments_test=_segments(X_test, persona),
+        **_part_fields(params.split, X_train, y_train, X_test, y_test, ids_test, persona),
         train_cutoff=train_cutoff,
         test_cutoff=test_cutoff,
         heuristic_preferred=preferred,
@@ -252,7 +287,6 @@ def _prepare_event_study(params: StudyParams) -> StudyData:
         oracle_test=oracle_test,
         oracle_roc_auc=oracle_auc,
         data_hashes=test_snapshot.input_hashes,
-        eval_data_hash=hash_frame(ids_test.astype("str"), y_test),
         notes=notes,
     )
 
@@ -284,11 +318,9 @@ def _prepare_table_study(params: StudyParams) -> StudyData:
     X, y, ids = table.features, table.target, table.ids
     y_train = y.iloc[train_pos].reset_index(drop=True)
     y_test = y.iloc[test_pos].reset_index(drop=True)
-    check_class_counts(y_train, "train", params.min_class_count)
-    check_class_counts(y_test, "test", params.min_class_count)
     X_train = X.iloc[train_pos].reset_index(drop=True)
-    X_test = align_to_training(X.iloc[test_pos].reset_index(drop=True), X_train)
-    X_train, X_test = drop_uninformative(X_train, X_test, notes)
+    X_test = X.iloc[test_pos].reset_index(drop=True)
+    X_train, X_test = _gate_and_align(params, X_train, y_train, X_test, y_test, notes)
     ids_test = ids.iloc[test_pos].reset_index(drop=True)
     path = Path(params.source_path)
     notes.append(
@@ -298,15 +330,8 @@ def _prepare_table_study(params: StudyParams) -> StudyData:
         task=params.task,
         source_kind="table",
         source=str(path),
-        split=split,
-        X_train=X_train,
-        y_train=y_train,
-        X_test=X_test,
-        y_test=y_test,
-        ids_test=ids_test,
-        segments_test=_segments(X_test, None),
+        **_part_fields(split, X_train, y_train, X_test, y_test, ids_test, None),
         data_hashes={path.name: sha256_file(path)},
-        eval_data_hash=hash_frame(ids_test.astype("str"), y_test),
         notes=notes,
     )
 

@@ -23,6 +23,7 @@ from features.propensity import plots as model_plots
 from features.propensity.data import StudyData
 from features.propensity.params import StudyParams
 from features.propensity.report import summarise
+from features.propensity.scorer import PropensityScorer, input_example, scorer_signature
 from features.propensity.study import StudyResults, feature_describer
 from features.table.registry import REGISTRY_VERSION
 
@@ -158,11 +159,13 @@ def save_and_track(
             path = write_csv(table, out / f"{name}.csv")
             files[name] = path
             tracking.retry_on_lock(mlflow.log_artifact, str(path), "tables")
-        registration = tracking.log_and_register_lgbm(
-            results.model,
+        scorer = PropensityScorer(results.model, data.X_train, results.calibrator, params.task)
+        registration = tracking.log_and_register_model(
+            scorer,
             name="model",
             registered_name=REGISTERED_MODELS[params.task],
-            X_example=data.X_test.head(5),
+            X_example=input_example(data.X_test),
+            signature=scorer_signature(data.X_train),
             eval_metric_name="roc_auc",
             eval_metric_value=results.metrics["roc_auc"],
             eval_data_hash=data.eval_data_hash,

@@ -176,30 +176,13 @@ def validate_params(task: str, **params: Any) -> StudyParams:
                 )
             if target in drop_cols:
                 raise ParameterError(f"parameter 'drop_cols': must not contain target {target!r}")
-    return StudyParams(
-        task=task,
-        data_source=data_source,
-        n_customers=p["n_customers"],
-        seed=p["seed"],
-        cutoff=p["cutoff"],
-        horizon_days=p["horizon_days"],
-        lookback_days=p["lookback_days"],
-        split=p["split"],
-        test_size=float(p["test_size"]),
-        target=target,
-        positive_label=positive_label,
-        id_col=id_col,
-        time_col=time_col,
-        amount_col=amount_col,
-        event_type_col=event_type_col,
-        drop_cols=drop_cols,
-        n_trials=p["n_trials"],
-        output_dir=p["output_dir"],
-        mlflow_tracking_uri=p["mlflow_tracking_uri"],
-        min_class_count=p["min_class_count"],
-        contact_cost=float(p["contact_cost"]),
-        value_per_positive=float(p["value_per_positive"]),
-        num_threads=p["num_threads"],
-        source_kind=source_kind,
-        source_path=source_path,
-    )
+    # Every notebook parameter as given, except those the checks above normalise.
+    values = {name: p[name] for name in PARAMETER_NAMES} | {
+        "test_size": float(p["test_size"]),
+        "amount_col": amount_col,
+        "event_type_col": event_type_col,
+        "drop_cols": drop_cols,
+        "contact_cost": float(p["contact_cost"]),
+        "value_per_positive": float(p["value_per_positive"]),
+    }
+    return StudyParams(task=task, **values, source_kind=source_kind, source_path=source_path)

@@ -8,9 +8,73 @@ May import the foundation and ``features.propensity.params``, ``.study`` and ``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from features.propensity import explain
 from features.propensity.params import StudyParams
 from features.propensity.study import AUC_TIE, HEURISTIC_WORDS, StudyResults, feature_describer
+
+
+@dataclass(frozen=True)
+class _Wording:
+    """How one text words the study's closing figures, as ``str.format`` templates.
+
+    Every template may read the metrics, ``contact_cost`` and ``value_per_positive``.
+
+    Attributes:
+        oracle: the oracle comparison (used only when the metrics have ``oracle_roc_auc``).
+        calibration: the calibration sentence.
+        buckets: high versus low bucket; also reads ``high_share``, ``high_rate``,
+            ``low_share`` and ``low_rate``.
+        threshold: the most profitable threshold; also reads ``threshold``,
+            ``share_contacted`` and ``realised_profit``.
+    """
+
+    oracle: str
+    calibration: str
+    buckets: str
+    threshold: str
+
+
+_SUMMARY_WORDING = _Wording(
+    oracle=(
+        "The oracle (the simulation's true propensities) reaches ROC AUC "
+        "{oracle_roc_auc:.3f}; the model gets {model_to_oracle_ratio:.1%} of it."
+    ),
+    calibration=(
+        "Calibration (Platt scaling on out-of-fold training scores): Brier {brier:.4f}, "
+        "ECE {ece:.3f}."
+    ),
+    buckets=(
+        "High bucket (top {high_share:.0%}) realised rate {high_rate:.1%} vs low bucket "
+        "{low_rate:.1%}."
+    ),
+    threshold=(
+        "With contact cost {contact_cost:,.0f} and value {value_per_positive:,.0f} "
+        "per positive, the best threshold on the test part is {threshold:.2f} "
+        "(contact {share_contacted:.0%}, profit {realised_profit:,.0f})."
+    ),
+)
+_HEADLINE_WORDING = _Wording(
+    oracle=(
+        "- It reaches **{model_to_oracle_ratio:.0%} of the best achievable** score "
+        "(oracle ROC AUC {oracle_roc_auc:.3f}, from the simulation's true propensities)."
+    ),
+    calibration=(
+        "- The top 10% of scores hold **{lift_at_10pct:.1f}×** the average rate; "
+        "probabilities are calibrated (expected calibration error {ece:.3f})."
+    ),
+    buckets=(
+        "- High bucket (top {high_share:.0%}): realised rate **{high_rate:.1%}**; low bucket "
+        "(bottom {low_share:.0%}): {low_rate:.1%}."
+    ),
+    threshold=(
+        "- At ¥{contact_cost:,.0f} per contact and ¥{value_per_positive:,.0f} per "
+        "success, contact scores above {threshold:.2f} ({share_contacted:.0%} "
+        "of customers): realised profit ¥{realised_profit:,.0f} on the test part."
+    ),
+)
 
 
 def verdict(name: str, model_auc: float, baseline_auc: float) -> str:
@@ -27,6 +91,40 @@ def verdict(name: str, model_auc: float, baseline_auc: float) -> str:
         f"LightGBM does NOT beat the {name} baseline: it is worse "
         f"({model_auc:.3f} vs {baseline_auc:.3f}); prefer the baseline."
     )
+
+
+def _heuristic_words(results: StudyResults) -> str:
+    """Plain words for the one-feature baseline's feature (its name when it has none)."""
+    return HEURISTIC_WORDS.get(results.heuristic.feature, results.heuristic.feature)
+
+
+def _closing_lines(results: StudyResults, params: StudyParams, wording: _Wording) -> list[str]:
+    """The sentences both texts close with, in ``wording``.
+
+    Oracle (when known), calibration, high and low bucket (when both exist) and the most
+    profitable threshold on the test part.
+    """
+    m = results.metrics
+    figures: dict[str, Any] = {
+        **m,
+        "contact_cost": params.contact_cost,
+        "value_per_positive": params.value_per_positive,
+    }
+    lines = []
+    if "oracle_roc_auc" in m:
+        lines.append(wording.oracle.format(**figures))
+    lines.append(wording.calibration.format(**figures))
+    buckets = results.buckets.set_index("bucket")
+    if {"high", "low"} <= set(buckets.index):
+        for name in ("high", "low"):
+            figures[f"{name}_share"] = buckets.loc[name, "share"]
+            figures[f"{name}_rate"] = buckets.loc[name, "realised_rate"]
+        lines.append(wording.buckets.format(**figures))
+    best = results.thresholds.loc[results.thresholds["realised_profit"].idxmax()]
+    for column in ("threshold", "share_contacted", "realised_profit"):
+        figures[column] = best[column]
+    lines.append(wording.threshold.format(**figures))
+    return lines
 
 
 def summarise(results: StudyResults, params: StudyParams) -> str:
@@ -61,32 +159,9 @@ def summarise(results: StudyResults, params: StudyParams) -> str:
         f"{m['lift_at_10pct']:.2f}x."
     )
     lines.append(verdict("logistic regression", m["roc_auc"], m["baseline_logreg_roc_auc"]))
-    heuristic_name = (
-        f"one-feature ({HEURISTIC_WORDS.get(results.heuristic.feature, results.heuristic.feature)})"
-    )
+    heuristic_name = f"one-feature ({_heuristic_words(results)})"
     lines.append(verdict(heuristic_name, m["roc_auc"], m["baseline_heuristic_roc_auc"]))
-    if "oracle_roc_auc" in m:
-        lines.append(
-            f"The oracle (the simulation's true propensities) reaches ROC AUC "
-            f"{m['oracle_roc_auc']:.3f}; the model gets {m['model_to_oracle_ratio']:.1%} of it."
-        )
-    lines.append(
-        f"Calibration (Platt scaling on out-of-fold training scores): Brier {m['brier']:.4f}, "
-        f"ECE {m['ece']:.3f}."
-    )
-    high = results.buckets.set_index("bucket")
-    if {"high", "low"} <= set(high.index):
-        lines.append(
-            f"High bucket (top {high.loc['high', 'share']:.0%}) realised rate "
-            f"{high.loc['high', 'realised_rate']:.1%} vs low bucket "
-            f"{high.loc['low', 'realised_rate']:.1%}."
-        )
-    best = results.thresholds.loc[results.thresholds["realised_profit"].idxmax()]
-    lines.append(
-        f"With contact cost {params.contact_cost:,.0f} and value {params.value_per_positive:,.0f} "
-        f"per positive, the best threshold on the test part is {best['threshold']:.2f} "
-        f"(contact {best['share_contacted']:.0%}, profit {best['realised_profit']:,.0f})."
-    )
+    lines += _closing_lines(results, params, _SUMMARY_WORDING)
     top = ", ".join(results.importance["feature"].head(5))
     lines.append(f"Top features by mean |SHAP|: {top}.")
     return "\n".join(lines)
@@ -112,10 +187,9 @@ def headline(results: StudyResults, params: StudyParams) -> str:
         f"**Who will {goal}?** LightGBM ranks {m['n_test']:,} {data.population} {where} with "
         f"**ROC AUC {m['roc_auc']:.3f}** (positive rate {m['positive_rate']:.1%}).",
     ]
-    heuristic = HEURISTIC_WORDS.get(results.heuristic.feature, results.heuristic.feature)
     comparisons = (
         f"logistic regression {m['baseline_logreg_roc_auc']:.3f}, "
-        f"one-feature rule ({heuristic}) {m['baseline_heuristic_roc_auc']:.3f}"
+        f"one-feature rule ({_heuristic_words(results)}) {m['baseline_heuristic_roc_auc']:.3f}"
     )
     beats = m["beats_logreg"] and m["beats_heuristic"]
     lines.append(
@@ -123,28 +197,7 @@ def headline(results: StudyResults, params: StudyParams) -> str:
         + comparisons
         + "."
     )
-    if "oracle_roc_auc" in m:
-        lines.append(
-            f"- It reaches **{m['model_to_oracle_ratio']:.0%} of the best achievable** score "
-            f"(oracle ROC AUC {m['oracle_roc_auc']:.3f}, from the simulation's true propensities)."
-        )
-    lines.append(
-        f"- The top 10% of scores hold **{m['lift_at_10pct']:.1f}×** the average rate; "
-        f"probabilities are calibrated (expected calibration error {m['ece']:.3f})."
-    )
-    buckets = results.buckets.set_index("bucket")
-    if {"high", "low"} <= set(buckets.index):
-        lines.append(
-            f"- High bucket (top {buckets.loc['high', 'share']:.0%}): realised rate "
-            f"**{buckets.loc['high', 'realised_rate']:.1%}**; low bucket (bottom "
-            f"{buckets.loc['low', 'share']:.0%}): {buckets.loc['low', 'realised_rate']:.1%}."
-        )
-    best = results.thresholds.loc[results.thresholds["realised_profit"].idxmax()]
-    lines.append(
-        f"- At ¥{params.contact_cost:,.0f} per contact and ¥{params.value_per_positive:,.0f} per "
-        f"success, contact scores above {best['threshold']:.2f} ({best['share_contacted']:.0%} "
-        f"of customers): realised profit ¥{best['realised_profit']:,.0f} on the test part."
-    )
+    lines += _closing_lines(results, params, _HEADLINE_WORDING)
     top = ", ".join(
         explain.safe_describe(name, feature_describer(data))
         for name in results.importance["feature"].head(3)

@@ -180,6 +180,14 @@ def _metric_table(metrics: Mapping[str, Any]) -> str:
     return f'<table class="metrics">{rows}</table>'
 
 
+def _mapping_section(title: str, headers: tuple[str, str], mapping: Mapping[str, Any]) -> list[str]:
+    """A heading and a two-column table of ``mapping``; nothing when it is empty."""
+    if not mapping:
+        return []
+    rows = ((_cell(k), _cell(v)) for k, v in mapping.items())
+    return [f"<h2>{title}</h2>", _table(headers, rows)]
+
+
 def render_run_page(record: Mapping[str, Any]) -> str:
     """HTML summary of one run: steps, notebooks with metrics and links, parameters, versions."""
     run_id = record.get("run_id", "")
@@ -218,6 +226,7 @@ def render_run_page(record: Mapping[str, Any]) -> str:
                 for link in (
                     _link(entry.get("html_business"), "report"),
                     _link(entry.get("html"), "full report with code"),
+                    _link(entry.get("campaign"), "campaign list"),
                     _link(entry.get("notebook"), "executed notebook"),
                     _link(entry.get("metrics_file"), "metrics.json"),
                 )
@@ -252,25 +261,14 @@ def render_run_page(record: Mapping[str, Any]) -> str:
         for name, entry in notebooks.items():
             if entry.get("error"):
                 parts.append(f"<h3>{_e(name)}: error</h3><pre>{_e(entry['error'])}</pre>")
-    mlflow_info = record.get("mlflow") or {}
-    if mlflow_info:
-        parts.append("<h2>MLflow</h2>")
-        parts.append(
-            _table(
-                ("key", "value"),
-                ((_cell(k), _cell(v)) for k, v in mlflow_info.items()),
-            )
-        )
+    parts += _mapping_section("MLflow", ("key", "value"), record.get("mlflow") or {})
     parts.append("<h2>Parameter set</h2>")
     parts.append(f"<pre>{_e(json.dumps(record.get('parameters', {}), indent=2))}</pre>")
     if record.get("overrides"):
         parts.append(f'<p class="muted">Overrides: {_e(" ".join(record["overrides"]))}</p>')
-    packages = record.get("packages") or {}
-    if packages:
-        parts.append("<h2>Package versions</h2>")
-        parts.append(
-            _table(("package", "version"), ((_cell(k), _cell(v)) for k, v in packages.items()))
-        )
+    parts += _mapping_section(
+        "Package versions", ("package", "version"), record.get("packages") or {}
+    )
     return _page(f"Run {run_id}", "\n".join(parts))
 
 
@@ -305,6 +303,10 @@ def render_index_page(records: Iterable[Mapping[str, Any]]) -> str:
                         "report",
                     ),
                     _link(f"{run_id}/{entry['html']}" if entry.get("html") else None, "full"),
+                    _link(
+                        f"{run_id}/{entry['campaign']}" if entry.get("campaign") else None,
+                        "campaign",
+                    ),
                 )
                 if link
             )

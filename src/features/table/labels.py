@@ -116,26 +116,16 @@ def conversion_labels(
     end = cutoff_ts + pd.Timedelta(days=horizon_days)
     use_leads = customers is not None and LEAD_CREATED_COL in customers
     with _connection(events, customers if use_leads else None) as con:
-        if use_leads:
-            members = f"""
-                SELECT DISTINCT CAST({schema.ID_COL} AS VARCHAR) AS cid FROM customers_input
-                WHERE {LEAD_CREATED_COL} < {_sql_ts(cutoff_ts)}"""
-        else:
-            members = f"SELECT DISTINCT cid FROM ev WHERE ts < {_sql_ts(cutoff_ts)}"
         frame = con.execute(
             f"""
-            WITH members AS ({members}),
-            ordered_before AS (
-                SELECT DISTINCT cid FROM ev
-                WHERE et = '{ORDER_EVENT}' AND ts < {_sql_ts(cutoff_ts)}),
+            WITH population AS ({_open_leads_sql(cutoff_ts, use_leads)}),
             ordered_after AS (
                 SELECT DISTINCT cid FROM ev
                 WHERE et = '{ORDER_EVENT}' AND ts >= {_sql_ts(cutoff_ts)} AND ts < {_sql_ts(end)})
-            SELECT m.cid AS {schema.ID_COL},
+            SELECT p.cid AS {schema.ID_COL},
                    CAST(a.cid IS NOT NULL AS BIGINT) AS {LABEL_COL}
-            FROM members m
-            ANTI JOIN ordered_before b ON b.cid = m.cid
-            LEFT JOIN ordered_after a ON a.cid = m.cid
+            FROM population p
+            LEFT JOIN ordered_after a ON a.cid = p.cid
             """
         ).df()
     lead_rule = "lead created" if use_leads else "first event"
@@ -168,29 +158,17 @@ def churn_labels(
     _check_horizon(events, cutoff_ts, horizon_days, log_end)
     start = cutoff_ts - pd.Timedelta(days=lookback_days)
     end = cutoff_ts + pd.Timedelta(days=horizon_days)
-    customer_cols = () if customers is None else tuple(customers.columns)
     with _connection(events, None) as con:
-        pre_types = con.execute(
-            f"SELECT DISTINCT et FROM ev WHERE ts < {_sql_ts(cutoff_ts)} AND et IS NOT NULL"
-        ).fetchall()
-        nev = is_nev_log([row[0] for row in pre_types], customer_cols)
-        owners = (
-            f"""AND cid IN (SELECT cid FROM ev WHERE et = '{DELIVERY_EVENT}'
-                            AND ts < {_sql_ts(cutoff_ts)})"""
-            if nev
-            else ""
-        )
+        nev = _is_nev(con, cutoff_ts, customers)
         frame = con.execute(
             f"""
-            WITH members AS (
-                SELECT DISTINCT cid FROM ev
-                WHERE ts >= {_sql_ts(start)} AND ts < {_sql_ts(cutoff_ts)} {owners}),
+            WITH population AS ({_active_sql(start, cutoff_ts, nev)}),
             active_after AS (
                 SELECT DISTINCT cid FROM ev
                 WHERE ts >= {_sql_ts(cutoff_ts)} AND ts < {_sql_ts(end)})
-            SELECT m.cid AS {schema.ID_COL},
+            SELECT p.cid AS {schema.ID_COL},
                    CAST(a.cid IS NULL AS BIGINT) AS {LABEL_COL}
-            FROM members m LEFT JOIN active_after a ON a.cid = m.cid
+            FROM population p LEFT JOIN active_after a ON a.cid = p.cid
             """
         ).df()
     who = "owners (delivery before the cutoff)" if nev else "customers"
@@ -202,6 +180,79 @@ def churn_labels(
     return LabelSet(
         "churn", _tidy(frame), population, definition, cutoff_ts, horizon_days, lookback_days
     )
+
+
+def population_at(
+    task: str,
+    events: pd.DataFrame | EventLog,
+    cutoff: Any,
+    lookback_days: int = 90,
+    customers: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, str]:
+    """Who a task scores at ``cutoff``, from events before it only (no labels, no horizon).
+
+    conversion: leads open at the cutoff; churn: owners (NEV logs) or customers active in the
+    ``lookback_days`` before it. The same populations as the label functions. Returns the
+    ``customer_id`` column sorted, and the population's short name.
+    """
+    events, customers = _unpack(events, customers)
+    cutoff_ts = parse_cutoff(cutoff)
+    if task == "conversion":
+        use_leads = customers is not None and LEAD_CREATED_COL in customers
+        with _connection(events, customers if use_leads else None) as con:
+            frame = con.execute(
+                f"SELECT cid AS {schema.ID_COL} FROM ({_open_leads_sql(cutoff_ts, use_leads)})"
+            ).df()
+        name = "open_leads"
+    elif task == "churn":
+        start = cutoff_ts - pd.Timedelta(days=_check_days("lookback_days", lookback_days))
+        with _connection(events, None) as con:
+            nev = _is_nev(con, cutoff_ts, customers)
+            frame = con.execute(
+                f"SELECT cid AS {schema.ID_COL} FROM ({_active_sql(start, cutoff_ts, nev)})"
+            ).df()
+        name = "active_owners" if nev else "active_customers"
+    else:
+        raise ValueError(f"task {task!r}: must be 'conversion' or 'churn'")
+    frame[schema.ID_COL] = frame[schema.ID_COL].astype("str")
+    return frame.sort_values(schema.ID_COL, kind="stable", ignore_index=True), name
+
+
+def _open_leads_sql(cutoff: pd.Timestamp, use_leads: bool) -> str:
+    """SELECT of the leads open at ``cutoff`` (created before it, no order before it)."""
+    if use_leads:
+        members = f"""
+            SELECT DISTINCT CAST({schema.ID_COL} AS VARCHAR) AS cid FROM customers_input
+            WHERE {LEAD_CREATED_COL} < {_sql_ts(cutoff)}"""
+    else:
+        members = f"SELECT DISTINCT cid FROM ev WHERE ts < {_sql_ts(cutoff)}"
+    return f"""
+        SELECT m.cid FROM ({members}) m
+        ANTI JOIN (
+            SELECT DISTINCT cid FROM ev WHERE et = '{ORDER_EVENT}' AND ts < {_sql_ts(cutoff)}
+        ) b ON b.cid = m.cid"""
+
+
+def _active_sql(start: pd.Timestamp, cutoff: pd.Timestamp, owners_only: bool) -> str:
+    """SELECT of customers with an event in ``[start, cutoff)`` (owners only for NEV logs)."""
+    owners = (
+        f"""AND cid IN (SELECT cid FROM ev WHERE et = '{DELIVERY_EVENT}'
+                        AND ts < {_sql_ts(cutoff)})"""
+        if owners_only
+        else ""
+    )
+    return f"""
+        SELECT DISTINCT cid FROM ev
+        WHERE ts >= {_sql_ts(start)} AND ts < {_sql_ts(cutoff)} {owners}"""
+
+
+def _is_nev(con: duckdb.DuckDBPyConnection, cutoff: pd.Timestamp, customers: Any) -> bool:
+    """NEV log detection from the event types before ``cutoff`` (and customer columns)."""
+    customer_cols = () if customers is None else tuple(customers.columns)
+    pre_types = con.execute(
+        f"SELECT DISTINCT et FROM ev WHERE ts < {_sql_ts(cutoff)} AND et IS NOT NULL"
+    ).fetchall()
+    return is_nev_log([row[0] for row in pre_types], customer_cols)
 
 
 def _unpack(

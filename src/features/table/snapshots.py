@@ -226,6 +226,7 @@ def load_snapshots(
     check: Callable[[pd.Timestamp, LabelSet], None] | None = None,
     extra_metadata: Mapping[str, Any] | None = None,
     echo: Callable[[str], None] | None = None,
+    log: EventLog | None = None,
 ) -> dict[pd.Timestamp, Snapshot]:
     """The snapshots of ``source`` at each requested cutoff, read when stored, else built.
 
@@ -237,6 +238,7 @@ def load_snapshots(
             minimum-data gate); raising stops the build and writes nothing.
         extra_metadata: added to metadata.json of snapshots built now.
         echo: progress lines (e.g. ``print``); silent by default.
+        log: the source's event log when the caller has already loaded it.
 
     A stored snapshot that lacks a requested label set (or holds it with another horizon) is
     rebuilt with the label sets asked for now plus the stored ones that still fit.
@@ -268,7 +270,6 @@ def load_snapshots(
         )
 
     pending: list[tuple[_Plan, pd.DataFrame, dict[str, LabelSet], dict[str, Any]]] = []
-    log: EventLog | None = None
     for plan in plans:
         if complete(plan):
             continue

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from features.data.eventlog import DataError, load_event_log
-from features.table.labels import HorizonError, churn_labels, conversion_labels
+from features.table.labels import HorizonError, churn_labels, conversion_labels, population_at
 
 CUTOFF = pd.Timestamp("2025-07-01")
 
@@ -113,3 +113,21 @@ def test_event_log_input_uses_its_customers(nev_events, nev_customers):
     log = load_event_log(nev_events, verbose=False)
     log.customers = nev_customers
     assert _as_dict(conversion_labels(log, CUTOFF, 90)) == {"c01": 1, "c02": 0, "c03": 1, "c04": 0}
+
+
+@pytest.mark.parametrize("with_customers", [True, False])
+def test_population_at_is_the_label_population_without_future_events(
+    nev_events, nev_customers, with_customers
+):
+    customers = nev_customers if with_customers else None
+    past = nev_events[nev_events["ts"] < CUTOFF]
+    for task, labels in (
+        ("conversion", conversion_labels(nev_events, CUTOFF, 90, customers)),
+        ("churn", churn_labels(nev_events, CUTOFF, 90, 90, customers)),
+    ):
+        # only events before the cutoff: no horizon needed, same customers as the labels
+        population, name = population_at(task, past, CUTOFF, 90, customers)
+        assert population["customer_id"].tolist() == labels.labels["customer_id"].tolist()
+        assert name == labels.population
+    with pytest.raises(ValueError, match="task 'uplift'"):
+        population_at("uplift", past, CUTOFF)

@@ -6,7 +6,8 @@ columns refused by name), the LightGBM model and the Platt calibration. A plain 
 in any process loads ``models:/nev-churn@champion`` and scores the lab's ``features.parquet``
 (category or text columns) with the probabilities the notebook reported.
 
-May import the foundation and ``features.propensity``; the tracking layer logs it.
+May import the foundation, ``features.propensity.data`` and ``features.propensity.modeling``;
+``features.propensity.outputs`` logs it through ``features.tracking``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from mlflow.types.schema import AnyType, ColSpec, Schema
 
 from features import schema
 from features.propensity.data import align_to_training
+from features.propensity.explain import top_reasons, tree_shap
 from features.propensity.modeling import ProbabilityCalibrator, predict_positive
 
 PROBABILITY_COL = "probability"
@@ -67,6 +69,18 @@ class PropensityScorer(mlflow.pyfunc.PythonModel):
                 f"{self.task} scorer: {len(missing)} feature column(s) missing: {shown} "
                 "(rule: the input carries every feature the model was trained on)"
             )
+        for name in self.feature_names:
+            if isinstance(self.reference[name].dtype, pd.CategoricalDtype):
+                continue
+            values = frame[name]
+            parsed = pd.to_numeric(values, errors="coerce")
+            bad = parsed.isna() & values.notna()
+            if bad.any():
+                shown = ", ".join(repr(v) for v in values[bad].head(3))
+                raise ScoringInputError(
+                    f"{self.task} scorer: column {name}: {int(bad.sum())} value(s) are not "
+                    f"numbers, first {shown} (rule: numeric features are numbers or missing)"
+                )
         return align_to_training(frame, self.reference)
 
     def predict_raw(self, frame: pd.DataFrame) -> np.ndarray:
@@ -77,6 +91,14 @@ class PropensityScorer(mlflow.pyfunc.PythonModel):
         """Calibrated probabilities of the positive class."""
         return self.calibrator.predict(self.predict_raw(frame))
 
+    def reasons(
+        self, frame: pd.DataFrame, k: int = 3, num_threads: int | None = None
+    ) -> pd.DataFrame:
+        """Top-``k`` plain-word reasons per row from exact TreeSHAP (``reason_1`` ..)."""
+        prepared = self.prepare(frame)
+        values = tree_shap(self.model, prepared, num_threads=num_threads)
+        return top_reasons(values, prepared, k=k).reset_index(drop=True)
+
     def predict(
         self, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
@@ -85,13 +107,13 @@ class PropensityScorer(mlflow.pyfunc.PythonModel):
 
 
 def scorer_signature(reference: pd.DataFrame) -> ModelSignature:
-    """Inputs: numbers as double, categorical columns of any type (text or category)."""
-    inputs = []
-    for name in reference.columns:
-        if isinstance(reference[name].dtype, pd.CategoricalDtype):
-            inputs.append(ColSpec(AnyType(), str(name)))
-        else:
-            inputs.append(ColSpec("double", str(name)))
+    """Input columns by name, of any type; the scorer checks and converts them itself.
+
+    MLflow's own type enforcement would refuse the lab's feature table (category columns,
+    int64 counts as "double"); ``PropensityScorer.prepare`` accepts text or category and any
+    numbers, and refuses missing columns and non-numeric values by name.
+    """
+    inputs = [ColSpec(AnyType(), str(name)) for name in reference.columns]
     outputs = Schema([ColSpec("double", PROBABILITY_COL)])
     return ModelSignature(inputs=Schema(inputs), outputs=outputs)
 

@@ -1,0 +1,182 @@
+"""Live scoring: today's open leads or active owners, scored by the registered champion.
+
+``score_population`` loads the event log, takes the as-of date (default: the day after the last
+event, "today" for that data), the task's population at that date (no labels needed), the
+processed snapshot of features at that date, the model from the registry, and returns the
+campaign list: customer_id, calibrated probability, decile (1 = highest), bucket (high = top
+20%, medium = next 30%, low = the rest) and three plain-word reasons from exact TreeSHAP.
+
+May import the foundation, ``features.data``, ``features.table``, ``features.propensity`` and
+``features.tracking``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features import defaults, schema, tracking
+from features.propensity.evaluation import DEFAULT_BUCKET_SHARES, assign_buckets, assign_deciles
+from features.propensity.scorer import PropensityScorer
+from features.propensity.study import SCORES_COLUMNS
+from features.table.build import parse_cutoff
+from features.table.labels import population_at
+from features.table.snapshots import EventSource, load_snapshots
+
+TASKS = ("conversion", "churn")
+# The same columns as a study's scores.parquet.
+CAMPAIGN_COLUMNS = SCORES_COLUMNS
+N_REASONS = 3
+
+
+class ScoringError(ValueError):
+    """Live scoring cannot go on: bad model, or data that cannot feed it."""
+
+
+@dataclass
+class CampaignList:
+    """A scored population: the list, and what describes it (``score_summary.json``)."""
+
+    campaign: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def default_model_uri(task: str) -> str:
+    """The champion of the task in the configured registry."""
+    return f"models:/nev-{task}@{tracking.CHAMPION_ALIAS}"
+
+
+def model_version(model_uri: str) -> str:
+    """The registry version behind ``models:/name@alias`` or ``models:/name/N`` ("" otherwise)."""
+    from mlflow import MlflowClient  # deferred: slow to import
+
+    if not model_uri.startswith("models:/"):
+        return ""
+    ref = model_uri.removeprefix("models:/")
+    uri = tracking.resolve_tracking_uri()
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+        return str(client.get_model_version_by_alias(name, alias).version)
+    name, _, version = ref.partition("/")
+    return version if version.isdigit() else ""
+
+
+def load_scorer(model_uri: str) -> PropensityScorer:
+    """The lab's scorer behind a registry or run URI; refuses other kinds of model."""
+    import mlflow.pyfunc  # deferred: slow to import
+
+    tracking.configure()
+    try:
+        loaded = mlflow.pyfunc.load_model(model_uri)
+    except Exception as exc:
+        raise ScoringError(f"model {model_uri}: cannot be loaded ({exc})") from exc
+    try:
+        scorer = loaded.unwrap_python_model()
+    except Exception:  # MLflow raises for models of other flavors (e.g. a raw booster)
+        scorer = None
+    if not isinstance(scorer, PropensityScorer):
+        raise ScoringError(
+            f"model {model_uri}: not a lab scorer (rule: score with a model registered by the "
+            "02_conversion / 03_churn notebooks)"
+        )
+    return scorer
+
+
+def default_as_of(events: pd.DataFrame) -> pd.Timestamp:
+    """The day after the last event of the log."""
+    last = events[schema.TIME_COL].max()
+    if pd.isna(last):
+        raise ScoringError("event log: no timestamps (rule: scoring needs a non-empty log)")
+    return pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
+
+
+def frame_hash(frame: pd.DataFrame) -> str:
+    """sha256 of a table's values (row order included)."""
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()
+
+
+def score_population(
+    task: str,
+    source: EventSource,
+    *,
+    as_of: Any = None,
+    model_uri: str | None = None,
+    lookback_days: int = defaults.CHURN_LOOKBACK_DAYS,
+    reasons: bool = True,
+    echo: Callable[[str], None] = print,
+) -> CampaignList:
+    """Score the task's population at ``as_of`` with the model at ``model_uri``."""
+    if task not in TASKS:
+        raise ScoringError(f"task {task!r}: must be one of {', '.join(TASKS)}")
+    uri = model_uri or default_model_uri(task)
+    echo(f"loading {source.path}")
+    log = source.load()
+    as_of_ts = parse_cutoff(as_of) if as_of is not None else default_as_of(log.events)
+    population, population_name = population_at(task, log, as_of_ts, lookback_days=lookback_days)
+    echo(f"{len(population):,} {population_name.replace('_', ' ')} at {as_of_ts:%Y-%m-%d}")
+    if population.empty:
+        raise ScoringError(
+            f"{source.path.name}: no {population_name.replace('_', ' ')} at {as_of_ts:%Y-%m-%d} "
+            "(rule: a campaign list needs customers to score)"
+        )
+    snapshot = load_snapshots(source, {as_of_ts: []}, log=log, echo=echo)[as_of_ts]
+    features = snapshot.features.assign(
+        **{schema.ID_COL: snapshot.features[schema.ID_COL].astype("str")}
+    )
+    table = population.merge(features, on=schema.ID_COL, how="left", validate="one_to_one")
+    scorer = load_scorer(uri)
+    missing = [name for name in scorer.feature_names if name not in table.columns]
+    if missing:
+        raise ScoringError(
+            f"model {uri}: the data cannot provide {len(missing)} feature(s) it needs: "
+            + ", ".join(missing[:10])
+            + (", ..." if len(missing) > 10 else "")
+        )
+    echo(f"scoring with {uri}")
+    probability = scorer.predict_proba(table)
+    campaign = pd.DataFrame(
+        {
+            schema.ID_COL: table[schema.ID_COL].to_numpy(),
+            "probability": probability,
+            "decile": assign_deciles(probability),
+            "bucket": assign_buckets(probability).astype("str"),
+        }
+    )
+    if reasons:
+        echo(f"explaining {len(table):,} scores (exact TreeSHAP)")
+        campaign = pd.concat([campaign, scorer.reasons(table, k=N_REASONS)], axis=1)
+    else:
+        for rank in range(1, N_REASONS + 1):
+            campaign[f"reason_{rank}"] = ""
+    campaign = campaign[list(CAMPAIGN_COLUMNS)]
+    campaign = campaign.sort_values(
+        ["probability", schema.ID_COL], ascending=[False, True], kind="stable", ignore_index=True
+    )
+    leaked = [c for c in campaign.columns if c in schema.PERSONAL_FIELDS]
+    if leaked:  # the columns are fixed above; this guards later edits
+        raise ScoringError(f"campaign list carries personal fields {leaked}")
+    counts = campaign["bucket"].value_counts()
+    summary = {
+        "task": task,
+        "as_of": f"{as_of_ts:%Y-%m-%d}",
+        "population": population_name,
+        "model_uri": uri,
+        "model_version": model_version(uri),
+        "n_scored": int(len(campaign)),
+        "expected_positives": float(np.sum(probability)),
+        "mean_probability": float(np.mean(probability)),
+        "bucket_counts": {b: int(counts.get(b, 0)) for b in ("high", "medium", "low")},
+        "bucket_shares": list(DEFAULT_BUCKET_SHARES),
+        "feature_table_hash": frame_hash(table[[schema.ID_COL, *scorer.feature_names]]),
+        "feature_registry_version": snapshot.metadata.get("feature_registry_version"),
+        "dataset": snapshot.dataset,
+        "input_sha256": snapshot.input_hashes,
+    }
+    return CampaignList(campaign, summary)
