@@ -32,7 +32,7 @@ def append_scores(
     campaign: pd.DataFrame, summary: dict[str, Any], root: str | Path | None = None
 ) -> Path:
     """Append one scored list to the history; return the new file."""
-    scored_at = pd.Timestamp.now(tz="UTC").strftime("%Y%m%dT%H%M%SZ")
+    scored_at = pd.Timestamp.now(tz="UTC").strftime("%Y%m%dT%H%M%S%fZ")
     version = summary.get("model_version") or "unversioned"
     folder = (
         store_dir(root)
