@@ -3,7 +3,7 @@
     python -m features.score --task churn|conversion [--as-of DATE] [--model-uri URI]
         [--data-source synthetic|PATH] [--n-customers N] [--seed S] [--id-col C]
         [--time-col C] [--amount-col C] [--event-type-col C] [--out DIR]
-        [--personas FILE] [--no-reasons] [--no-store]
+        [--personas FILE] [--no-reasons] [--reason-buckets high,medium,low] [--no-store]
 
 Writes into ``--out`` (default ``reports/campaigns/<task>-<as_of>/``), all at once or not at
 all: ``campaign.parquet`` and ``campaign.csv`` (customer_id, probability, decile, bucket,
@@ -29,7 +29,7 @@ from features.data.eventlog import DataError
 from features.io import atomic_dir, write_csv, write_json, write_parquet, write_text
 from features.params import ParameterError, check_date
 from features.reports.campaign import render_campaign_page
-from features.scoring.live import TASKS, CampaignList, ScoringError, score_population
+from features.scoring.live import BUCKETS, TASKS, CampaignList, ScoringError, score_population
 from features.scoring.store import append_scores
 from features.table.snapshots import EventSource
 
@@ -55,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default=None, help="output folder")
     parser.add_argument("--personas", default=None, help="personas.parquet for the page")
     parser.add_argument("--no-reasons", action="store_true", help="skip the SHAP reasons")
+    parser.add_argument(
+        "--reason-buckets",
+        default="high,medium,low",
+        help="buckets whose rows get reasons (comma-separated; large lists: high)",
+    )
     parser.add_argument("--no-store", action="store_true", help="do not append to data/scores")
     return parser
 
@@ -100,6 +105,12 @@ def run(args: argparse.Namespace) -> Path:
         check_date("--as-of", args.as_of)
     if args.n_customers < 1:
         raise ParameterError(f"--n-customers {args.n_customers}: must be a positive integer")
+    buckets = tuple(b.strip() for b in args.reason_buckets.split(",") if b.strip())
+    unknown = [b for b in buckets if b not in BUCKETS]
+    if unknown or not buckets:
+        raise ParameterError(
+            f"--reason-buckets {args.reason_buckets!r}: names among {', '.join(BUCKETS)}"
+        )
     personas = read_personas(args.personas)
     result = score_population(
         args.task,
@@ -107,6 +118,7 @@ def run(args: argparse.Namespace) -> Path:
         as_of=args.as_of,
         model_uri=args.model_uri,
         reasons=not args.no_reasons,
+        reason_buckets=buckets,
     )
     out = (
         config.project_path(args.out)

@@ -129,3 +129,18 @@ def test_campaign_page_groups_by_bucket_and_persona():
     assert "10 open leads" in page and "test drive" in page
     assert "Young urban engineers" in page and "not profiled" in page
     assert "90.0%" in page  # probabilities as percentages
+
+
+def test_reasons_only_for_the_buckets_asked(lab):
+    source = EventSource(lab["dataset"])
+    full = score_population("churn", source, echo=lambda line: None)
+    high = score_population("churn", source, reason_buckets=("high",), echo=lambda line: None)
+    pd.testing.assert_frame_equal(
+        full.campaign.drop(columns=["reason_1", "reason_2", "reason_3"]),
+        high.campaign.drop(columns=["reason_1", "reason_2", "reason_3"]),
+    )
+    is_high = high.campaign["bucket"] == "high"
+    assert (high.campaign.loc[~is_high, "reason_1"] == "").all()
+    pd.testing.assert_series_equal(
+        high.campaign.loc[is_high, "reason_1"], full.campaign.loc[is_high, "reason_1"]
+    )
