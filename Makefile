@@ -43,7 +43,8 @@ lint: $(STAMP) ## ruff lint over .py and .ipynb files, ruff format check over th
 	$(BIN)/ruff format --check src tests benchmarks
 
 lab: $(STAMP) ## JupyterLab on 127.0.0.1 (notebooks/ and the project's kernel)
-	$(BIN)/jupyter lab --ip=$(HOST) --port=$(LAB_PORT) --no-browser --notebook-dir=.
+	env -u MPLBACKEND $(BIN)/jupyter lab --ip=$(HOST) --port=$(LAB_PORT) --no-browser --notebook-dir=. \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 mlflow-ui: $(STAMP) ## MLflow UI on 127.0.0.1 over the project's store (or $$MLFLOW_TRACKING_URI)
 	@mkdir -p mlflow/artifacts

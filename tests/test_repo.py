@@ -159,7 +159,9 @@ def test_no_kernel_is_started_with_a_non_inline_matplotlib_backend() -> None:
     # kernel and hide every figure; headless safety belongs to the runner, not the kernels.
     for name in ("Makefile", "conftest.py", ".ci/run"):
         text = (ROOT / name).read_text()
-        assert "MPLBACKEND" not in text, f"{name} sets MPLBACKEND"
+        assert not re.search(r"MPLBACKEND\s*[?:]?=|setdefault\(\s*['\"]MPLBACKEND", text), name
+    # JupyterLab's kernels inherit its environment: `make lab` drops a user's MPLBACKEND
+    assert "env -u MPLBACKEND $(BIN)/jupyter lab" in (ROOT / "Makefile").read_text()
     for path in sorted((ROOT / "tests" / "notebooks").rglob("*.py")):
         text = path.read_text()
         assert not re.search(r"setenv\(\s*['\"]MPLBACKEND", text), f"{path} sets MPLBACKEND"
