@@ -53,7 +53,7 @@ class QuietKernelManager(UniqueIpcMixin, AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         if self.stderr_path:
             Path(self.stderr_path).parent.mkdir(parents=True, exist_ok=True)
-            handle = open(self.stderr_path, "a")  # noqa: SIM115 - owned by the kernel process
+            handle = open(self.stderr_path, "a")  # the kernel process keeps its own copy
             kw["stderr"] = handle
             try:
                 return await super()._async_launch_kernel(kernel_cmd, **kw)

@@ -13,6 +13,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from features.reports.present import words
+
 # Metrics shown first, in this order, when a notebook records them.
 HEADLINE_METRICS = (
     "roc_auc",
@@ -100,8 +102,6 @@ def format_value(value: Any) -> str:
 
 def metric_label(key: str) -> str:
     """A metric's name in words (``roc_auc`` -> ``ROC AUC (test)``)."""
-    from features.reports.present import words
-
     return METRIC_LABELS.get(key, words(key))
 
 
