@@ -12,13 +12,18 @@ from pathlib import Path
 from features import config, defaults, schema
 from features.data.synth import GENERATOR_VERSION, generate_dataset
 
-
-def synthetic_dataset_dir(n_customers: int, seed: int) -> Path:
-    """Where the synthetic dataset with these parameters lives."""
-    return config.raw_dir() / defaults.synthetic_dataset_name(n_customers, seed)
+DRIFT_SUFFIX = "_drift"
 
 
-def _matches(folder: Path, n_customers: int, seed: int, start: str, end: str) -> bool:
+def synthetic_dataset_dir(n_customers: int, seed: int, drift: bool = False) -> Path:
+    """Where the synthetic dataset with these parameters lives (``..._drift`` with the drift)."""
+    name = defaults.synthetic_dataset_name(n_customers, seed) + (DRIFT_SUFFIX if drift else "")
+    return config.raw_dir() / name
+
+
+def _matches(
+    folder: Path, n_customers: int, seed: int, start: str, end: str, drift: bool = False
+) -> bool:
     try:
         manifest = json.loads((folder / schema.MANIFEST_FILE).read_text())
         params = manifest["parameters"]
@@ -26,7 +31,12 @@ def _matches(folder: Path, n_customers: int, seed: int, start: str, end: str) ->
         return False
     wanted = {"n_customers": n_customers, "seed": seed, "start": start, "end": end}
     same_generator = manifest.get("generator_version") == GENERATOR_VERSION
-    return same_generator and all(params.get(key) == value for key, value in wanted.items())
+    same_drift = bool(params.get("drift", False)) == drift  # manifests without drift: off
+    return (
+        same_generator
+        and same_drift
+        and all(params.get(key) == value for key, value in wanted.items())
+    )
 
 
 def ensure_synthetic_dataset(
@@ -34,15 +44,19 @@ def ensure_synthetic_dataset(
     seed: int,
     start: str = defaults.SIM_START,
     end: str = defaults.SIM_END,
+    drift: bool = False,
 ) -> Path:
     """Return the synthetic dataset folder, generating it first if it does not exist.
+
+    ``drift`` asks for the dataset with the generator's planted drift (its own folder,
+    ``synthetic_n<N>_s<seed>_drift``; see ``features.data.synth.generate_dataset``).
 
     Safe when two processes ask at once: each generates into its own temporary folder and
     the loser of the final rename uses the winner's (identical) dataset.
     """
-    folder = synthetic_dataset_dir(n_customers, seed)
+    folder = synthetic_dataset_dir(n_customers, seed, drift)
     if (folder / schema.MANIFEST_FILE).is_file():
-        if not _matches(folder, n_customers, seed, start, end):
+        if not _matches(folder, n_customers, seed, start, end, drift):
             raise ValueError(
                 f"{folder}: exists with other generator parameters or generator version "
                 f"(now {GENERATOR_VERSION}); remove it or pick another seed"
@@ -51,7 +65,7 @@ def ensure_synthetic_dataset(
     print(f"generating synthetic dataset {folder.name} ({n_customers:,} customers)", flush=True)
     try:
         generate_dataset(n_customers, seed, folder, start=start, end=end,
-                         progress=n_customers >= 100_000)  # fmt: skip
+                         progress=n_customers >= 100_000, drift=drift)  # fmt: skip
     except (FileExistsError, OSError):
         if not (folder / schema.MANIFEST_FILE).is_file():
             raise

@@ -39,7 +39,7 @@ import pyarrow.parquet as pq
 from features import defaults, schema
 from features.data.synth_events import simulate_events
 from features.data.synth_funnel import Journeys, draw_journeys
-from features.data.synth_owners import Owners, draw_owners
+from features.data.synth_owners import DRIFT_RNG_TAG, Drift, Owners, draw_owners, drift_keep_mask
 from features.data.synth_people import CITY_NAMES, Customers, draw_customers
 from features.data.synth_world import DAYS_PER_YEAR, WINTER_MONTHS, Window
 from features.io import atomic_dir, sha256_file, write_json
@@ -91,6 +91,7 @@ def generate_dataset(
     end: str = defaults.SIM_END,
     overwrite: bool = False,
     progress: bool = False,
+    drift: bool = False,
 ) -> Path:
     """Simulate ``n_customers`` leads and write the raw dataset folder ``out``.
 
@@ -102,6 +103,11 @@ def generate_dataset(
         end: last instant of the window (ISO date, midnight); must be after ``start``.
         overwrite: replace an existing ``out`` folder.
         progress: print progress lines to stderr.
+        drift: plant the documented drift (``features.data.synth_owners.Drift``: from
+            2025-05-01 cold-zone owners churn 3x as readily and use the brand a third as much);
+            recorded in the manifest. Off by
+            default, and the default files are byte-identical to those of a generator without
+            the option.
 
     Returns:
         The dataset folder.
@@ -112,7 +118,7 @@ def generate_dataset(
     """
     window, target = check_generate_args(n_customers, seed, out, start, end, overwrite)
     with atomic_dir(target, overwrite=overwrite) as tmp:
-        write_dataset_files(n_customers, seed, window, tmp, progress)
+        write_dataset_files(n_customers, seed, window, tmp, progress, drift=drift)
         _share_permissions(tmp)
     return target
 
@@ -158,7 +164,12 @@ def check_generate_args(
 
 
 def write_dataset_files(
-    n_customers: int, seed: int, window: Window, folder: Path, progress: bool = False
+    n_customers: int,
+    seed: int,
+    window: Window,
+    folder: Path,
+    progress: bool = False,
+    drift: bool = False,
 ) -> dict[str, int]:
     """Simulate the world and write all tables plus the manifest into ``folder``."""
     say = _progress_printer(progress)
@@ -167,7 +178,8 @@ def write_dataset_files(
     say(f"simulating {n_customers:,} customers")
     cust = draw_customers(rng, n_customers, window)
     jour = draw_journeys(rng, cust, window)
-    owners = draw_owners(rng, cust, jour, window)
+    planted = Drift() if drift else None
+    owners = draw_owners(rng, cust, jour, window, drift=planted)
     ids = customer_ids(n_customers)
 
     counts = {}
@@ -183,9 +195,10 @@ def write_dataset_files(
         truth_table(ids, cust, jour, owners, window), folder / "truth.parquet"
     )
     counts["events"] = write_events(
-        seeds[2], ids, cust, jour, owners, window, folder / "events.parquet", say
-    )
-    manifest = build_manifest(n_customers, seed, window, folder, counts)
+        seeds[2], ids, cust, jour, owners, window, folder / "events.parquet", say,
+        drift=planted, drift_seed=seed,
+    )  # fmt: skip
+    manifest = build_manifest(n_customers, seed, window, folder, counts, drift=planted)
     write_json(manifest, folder / schema.MANIFEST_FILE)
     say(f"done: {counts['events']:,} events")
     return counts
@@ -349,8 +362,14 @@ def write_events(
     window: Window,
     path: Path,
     say: Callable[[str], None] | None = None,
+    drift: Drift | None = None,
+    drift_seed: int = 0,
 ) -> int:
-    """Simulate and write the events table chunk by chunk (sorted by customer_id, ts)."""
+    """Simulate and write the events table chunk by chunk (sorted by customer_id, ts).
+
+    With a ``drift``, each chunk's events are thinned afterwards (``drift_keep_mask``) with a
+    generator of their own, seeded ``(drift_seed, DRIFT_RNG_TAG, chunk)``.
+    """
     n = len(ids)
     n_chunks = -(-n // CHUNK_CUSTOMERS)
     chunk_seeds = seed_seq.spawn(n_chunks)
@@ -367,6 +386,12 @@ def write_events(
             ev_rows, days, ev_types, ev_channels, values = simulate_events(
                 rng, rows, cust, jour, owners, owner_pos, window, winter_of_day
             )
+            if drift is not None:
+                thin = np.random.default_rng((drift_seed, DRIFT_RNG_TAG, k))
+                keep = drift_keep_mask(thin, ev_rows, days, cust, jour, window, drift)
+                ev_rows, days, ev_types, ev_channels, values = (
+                    part[keep] for part in (ev_rows, days, ev_types, ev_channels, values)
+                )
             seconds = np.clip(_seconds(days), 0, window.days * SECONDS_PER_DAY).astype(np.int64)
             span = window.days * SECONDS_PER_DAY + 1
             order = np.argsort((ev_rows - rows[0]) * span + seconds, kind="stable")
@@ -389,9 +414,18 @@ def write_events(
 
 # --- manifest ------------------------------------------------------------------------------
 def build_manifest(
-    n_customers: int, seed: int, window: Window, folder: Path, counts: dict[str, int]
+    n_customers: int,
+    seed: int,
+    window: Window,
+    folder: Path,
+    counts: dict[str, int],
+    drift: Drift | None = None,
 ) -> dict:
-    """Manifest: generator, parameters, window, row counts and sha256 of every table file."""
+    """Manifest: generator, parameters, window, row counts and sha256 of every table file.
+
+    A planted drift adds ``parameters.drift = true`` and a ``drift`` block; without one the
+    manifest has neither key (so default manifests stay as they were).
+    """
     files = {}
     for table in schema.RAW_TABLES:
         name = f"{table}.parquet"
@@ -400,7 +434,7 @@ def build_manifest(
             "sha256": sha256_file(Path(folder) / name),
             "role": "evaluation_only" if table == schema.TRUTH_TABLE else "raw",
         }
-    return {
+    manifest = {
         "generator": "features.data.synth",
         "generator_version": GENERATOR_VERSION,
         "parameters": {
@@ -423,6 +457,10 @@ def build_manifest(
         ),
         "winter_months": list(WINTER_MONTHS),
     }
+    if drift is not None:
+        manifest["parameters"]["drift"] = True
+        manifest["drift"] = drift.describe()
+    return manifest
 
 
 # --- command line --------------------------------------------------------------------------
@@ -451,11 +489,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", required=True)
     parser.add_argument("--overwrite", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument(
+        "--drift", action="store_true", help="plant the documented churn drift (off by default)"
+    )
     args = parser.parse_args(argv)
     progress = not args.quiet and args.n_customers >= PROGRESS_MIN_CUSTOMERS
     try:
         out = generate_dataset(
-            args.n_customers, args.seed, args.out, args.start, args.end, args.overwrite, progress
+            args.n_customers,
+            args.seed,
+            args.out,
+            args.start,
+            args.end,
+            args.overwrite,
+            progress,
+            drift=args.drift,
         )
     except (SynthError, FileExistsError) as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)

@@ -10,7 +10,7 @@ arrive as a Poisson stream whose daily rate is the sum of the owner's event-type
 (higher in winter for cold-city owners); "offline" owners, who barely use the brand's digital
 services, are seen mostly at service visits and surveys.
 
-May import numpy, the foundation modules and the ``features.data`` world modules
+May import numpy, pandas, the foundation modules and the ``features.data`` world modules
 (``synth_world``, ``synth_people``, ``synth_funnel``).
 """
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from features import schema
 from features.data.synth_funnel import Journeys
@@ -98,6 +99,44 @@ HAZARD_COMMUNITY = 0.5
 # networks): the brand sees them mostly at service visits and surveys.
 OFFLINE_SHARE = np.array([0.05, 0.25, 0.15, 0.20, 0.45])
 OFFLINE_FACTOR = 0.15
+# Planted drift (off by default; ``generate_dataset(..., drift=True)``): from DRIFT_START a
+# range-loss wave in cold zones (say, after a battery-management update) makes every cold-zone
+# owner churn DRIFT_HAZARD_FACTOR times as readily, and those who stay use the brand's services
+# far less (they charge at third-party networks): each of their owner events after the start is
+# kept with probability DRIFT_ACTIVITY_KEEP. It exists to prove the monitoring alarms (notebook
+# 10): models trained before it under-predict churn after it. The hazard part draws no random
+# numbers; the thinning draws from its own generator, ``np.random.default_rng((seed,
+# DRIFT_RNG_TAG, chunk))``, so every draw of the default world is untouched.
+DRIFT_START = "2025-05-01"
+DRIFT_HAZARD_FACTOR = 3.0
+DRIFT_ACTIVITY_KEEP = 0.3
+DRIFT_ZONE = "cold"
+DRIFT_RNG_TAG = 7_341
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A planted change from ``start`` for owners in ``zone``: churn hazard and activity."""
+
+    start: str = DRIFT_START
+    factor: float = DRIFT_HAZARD_FACTOR
+    activity_keep: float = DRIFT_ACTIVITY_KEEP
+    zone: str = DRIFT_ZONE
+
+    def describe(self) -> dict[str, object]:
+        """Plain values for the manifest."""
+        return {
+            "kind": "cold_zone_range_loss_churn_surge",
+            "start": self.start,
+            "churn_hazard_factor": self.factor,
+            "owner_event_keep_share": self.activity_keep,
+            "climate_zone": self.zone,
+            "rule": (
+                f"from {self.start} the churn hazard of owners in {self.zone} cities is multiplied "
+                f"by {self.factor} and each of their owner events is kept with probability "
+                f"{self.activity_keep}"
+            ),
+        }
 
 
 @dataclass
@@ -144,9 +183,17 @@ def cumulative_hazard(
 
 
 def draw_owners(
-    rng: np.random.Generator, cust: Customers, jour: Journeys, window: Window
+    rng: np.random.Generator,
+    cust: Customers,
+    jour: Journeys,
+    window: Window,
+    drift: Drift | None = None,
 ) -> Owners:
-    """Draw owners' event-stream rates, satisfaction, churn hazard and churn day."""
+    """Draw owners' event-stream rates, satisfaction, churn hazard and churn day.
+
+    ``drift`` (None: no drift) multiplies the daily churn hazard of the drift zone's owners from
+    its start day on; it changes churn days only, with the same random draws.
+    """
     rows = np.flatnonzero(~np.isnan(jour.delivery_time))
     m = len(rows)
     persona = cust.persona[rows]
@@ -208,10 +255,13 @@ def draw_owners(
     n_days = window.days
     horizon = n_days + 400  # room for first-year ends beyond the window
     calendar = window.epoch_days(horizon + 1)
-    weight_cum = {
-        f: np.concatenate([[0.0], np.cumsum(churn_day_weights(calendar, f))])
+    # groups of owners sharing one calendar: (selection, cumulative calendar weights)
+    groups = [
+        (winter_factor == f, np.concatenate([[0.0], np.cumsum(churn_day_weights(calendar, f))]))
         for f in (1.0, WINTER_HAZARD_FACTOR)
-    }
+    ]
+    if drift is not None:
+        groups = drift_groups(groups, calendar, window, drift, cust.climate[rows])
     daily = hazard / DAYS_PER_YEAR
     first = np.floor(jour.delivery_time[rows]).astype(np.int64) + 1
     year_end = first - 1 + 365
@@ -219,8 +269,7 @@ def draw_owners(
 
     def cum_hazard(last: np.ndarray) -> np.ndarray:
         out = np.empty(m)
-        for f, cum in weight_cum.items():
-            sel = winter_factor == f
+        for sel, cum in groups:
             out[sel] = cumulative_hazard(daily[sel], first[sel], last[sel], year_end[sel], cum)
         return out
 
@@ -244,3 +293,43 @@ def draw_owners(
         winter_factor=winter_factor,
         churn_day=churn_day,
     )
+
+
+def drift_groups(
+    groups: list[tuple[np.ndarray, np.ndarray]],
+    calendar: np.ndarray,
+    window: Window,
+    drift: Drift,
+    climate: np.ndarray,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Split each calendar group into owners outside and inside the drift zone.
+
+    Inside, every day from the drift start weighs ``drift.factor`` times more.
+    """
+    start_day = int((pd.Timestamp(drift.start) - window.start) / pd.Timedelta(days=1))
+    multiplier = np.where(np.arange(len(calendar)) >= start_day, drift.factor, 1.0)
+    zone = climate == schema.CLIMATE_ZONES.index(drift.zone)
+    split = []
+    for sel, cum in groups:
+        weights = np.diff(cum)
+        drifted = np.concatenate([[0.0], np.cumsum(weights * multiplier)])
+        split += [(sel & ~zone, cum), (sel & zone, drifted)]
+    return split
+
+
+def drift_keep_mask(
+    rng: np.random.Generator,
+    ev_rows: np.ndarray,
+    days: np.ndarray,
+    cust: Customers,
+    jour: Journeys,
+    window: Window,
+    drift: Drift,
+) -> np.ndarray:
+    """Which events survive the drift's thinning (owner events in the zone after the start)."""
+    start_day = (pd.Timestamp(drift.start) - window.start) / pd.Timedelta(days=1)
+    zone = cust.climate[ev_rows] == schema.CLIMATE_ZONES.index(drift.zone)
+    delivery = jour.delivery_time[ev_rows]
+    owner_event = ~np.isnan(delivery) & (days > delivery)
+    hit = zone & owner_event & (days >= start_day)
+    return ~hit | (rng.random(len(ev_rows)) < drift.activity_keep)

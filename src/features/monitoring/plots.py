@@ -1,0 +1,75 @@
+"""Figures of the monitoring loop: calibration gap per bucket over dates, PSI over dates.
+
+Every function returns a closed matplotlib Figure (nothing pops up in headless runs); show it
+in a notebook with ``display(fig)``; ``outputs`` saves it as PNG and logs it to MLflow.
+
+May import matplotlib, pandas and ``features.monitoring`` modules before it (replay, metrics).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from features.monitoring.replay import SCORE_NAME
+from features.propensity.evaluation import BUCKET_LABELS
+
+BUCKET_COLOURS = {"high": "#c0392b", "medium": "#e67e22", "low": "#2e86c1"}
+
+
+def plot_calibration_gaps(
+    buckets: pd.DataFrame, margin: float, drift_start: str | None = None
+) -> Figure:
+    """Mean predicted minus realised rate per bucket and date, with the Wilson 95% band.
+
+    The band is the realised rate's interval moved to the gap scale (predicted minus the
+    interval's ends); the dotted lines widen it by the alert margin. A date alerts when zero
+    lies outside the dotted lines (the prediction misses the interval by more than the margin).
+    """
+    fig, axes = plt.subplots(1, len(BUCKET_LABELS), figsize=(13, 4), sharey=True)
+    for ax, bucket in zip(axes, BUCKET_LABELS, strict=True):
+        part = buckets[buckets["bucket"] == bucket]
+        dates = pd.to_datetime(part["as_of"].str[:10])
+        colour = BUCKET_COLOURS[bucket]
+        low = part["mean_predicted"] - part["ci_high"]
+        high = part["mean_predicted"] - part["ci_low"]
+        ax.fill_between(dates, low, high, color=colour, alpha=0.18, label="95% interval")
+        ax.plot(dates, low - margin, ":", color=colour, lw=1)
+        ax.plot(dates, high + margin, ":", color=colour, lw=1, label=f"+/- margin {margin:.2f}")
+        ax.plot(dates, part["calibration_gap"], "o-", color=colour, label="gap")
+        ax.axhline(0, color="grey", lw=1)
+        if drift_start:
+            ax.axvline(pd.Timestamp(drift_start), color="black", ls="--", lw=1, label="drift start")
+        ax.set_title(f"{bucket} bucket")
+        ax.tick_params(axis="x", rotation=45)
+    axes[0].set_ylabel("mean predicted - realised rate")
+    axes[0].legend(fontsize=8, loc="best")
+    fig.suptitle(
+        "Calibration gap per score bucket and as-of date (alert when 0 is outside the dotted lines)"
+    )
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def plot_psi(psi: pd.DataFrame, threshold: float, features: Sequence[str] | None = None) -> Figure:
+    """PSI of the score (thick) and of the top features (thin) per as-of date, with the threshold."""
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    table = psi.pivot_table(index="as_of", columns="feature", values="psi")
+    table.index = pd.to_datetime(table.index)
+    shown = [c for c in (features or table.columns) if c in table and c != SCORE_NAME]
+    for name in shown:
+        ax.plot(table.index, table[name], lw=0.8, alpha=0.6, marker=".", label=name)
+    if SCORE_NAME in table:
+        ax.plot(table.index, table[SCORE_NAME], lw=2.5, color="black", marker="o", label="score")
+    ax.axhline(threshold, color="red", ls="--", lw=1.2, label=f"PSI {threshold:.2f}")
+    ax.set_ylabel("PSI against the training snapshot")
+    ax.set_title("Population stability: score and top-10 features per as-of date")
+    ax.tick_params(axis="x", rotation=45)
+    ax.legend(fontsize=7, ncol=2, bbox_to_anchor=(1.01, 1), loc="upper left")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
