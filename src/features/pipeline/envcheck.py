@@ -68,7 +68,7 @@ def check_package(import_name: str, distribution: str) -> PackageStatus:
     return PackageStatus(import_name, distribution, version, None)
 
 
-def check_kernel(kernel_name: str = KERNEL_NAME, timeout: float = 60.0) -> float:
+def check_kernel(kernel_name: str = KERNEL_NAME, timeout: float = 120.0) -> float:
     """Start ``kernel_name`` as notebooks get it, run ``1+1`` and check it plots inline.
 
     Returns the seconds it took. The kernel gets the notebooks' environment (see

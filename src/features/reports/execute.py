@@ -23,6 +23,8 @@ from traitlets import Unicode, default
 from traitlets.config import Config
 
 KERNEL_NAME = "python3"
+# Seconds a kernel may take to start: on a loaded 2-core machine 60 s (the default) is too few.
+KERNEL_START_TIMEOUT = 120
 # Environment variables a kernel must not inherit: a non-inline backend hides every figure.
 KERNEL_ENV_BLOCKLIST = ("MPLBACKEND",)
 
@@ -108,6 +110,7 @@ def execute_notebook(
             progress_bar=progress_bar,
             log_output=log_output,
             execution_timeout=timeout,
+            start_timeout=KERNEL_START_TIMEOUT,
             kernel_manager_class=QuietKernelManager,
             config=kernel_config(kernel_log),
         )
