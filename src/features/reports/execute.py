@@ -19,7 +19,7 @@ from typing import Any
 
 import papermill
 from jupyter_client.manager import AsyncKernelManager, KernelManager
-from traitlets import Unicode, default
+from traitlets import Unicode
 from traitlets.config import Config
 
 KERNEL_NAME = "python3"
@@ -36,8 +36,7 @@ class UniqueIpcMixin:
     processes starting kernels in one folder would race for the same socket files.
     """
 
-    @default("ip")
-    def _unique_ipc_ip(self) -> str:
+    def _ip_default(self) -> str:  # traitlets' dynamic default of the ``ip`` trait
         if getattr(self, "transport", "tcp") == "ipc":
             return os.path.join(tempfile.gettempdir(), f"nev-kernel-{uuid.uuid4().hex[:16]}")
         return super()._ip_default()  # type: ignore[misc]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import nbformat
@@ -113,3 +114,13 @@ def test_kernel_messages_go_to_the_log_not_the_console(executed, tmp_path, capfd
     log = tmp_path / "kernel.log"
     assert "without encryption" not in (log.read_text() if log.exists() else "")
     assert "without encryption" not in capfd.readouterr().err
+
+
+def test_ipc_sockets_are_unique_per_kernel_and_outside_the_working_directory():
+    # jupyter_client's default ("kernel-ipc" in the cwd) lets two runs race for one socket
+    first = execute.QuietKernelManager(kernel_name="python3", config=execute.kernel_config())
+    second = execute.IpcKernelManager(kernel_name="python3", transport="ipc")
+    assert first.transport == "ipc"
+    assert os.path.isabs(first.ip) and os.path.isabs(second.ip) and first.ip != second.ip
+    tcp = execute.QuietKernelManager(kernel_name="python3")
+    assert tcp.transport == "tcp" and tcp.ip == "127.0.0.1"
