@@ -8,13 +8,44 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, ClassVar
 
 import pandas as pd
 
 
 class ParameterError(ValueError):
     """A parameter has a value the lab cannot use."""
+
+
+class NotebookParams:
+    """Base of the notebooks' frozen parameter dataclasses.
+
+    ``as_dict`` gives the checked parameters as plain values (for MLflow and metrics.json);
+    fields named in ``INTERNAL_FIELDS`` are derived, not parameters, and are left out.
+    """
+
+    INTERNAL_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The parameters by name, as checked, in plain values."""
+        return {
+            field.name: plain_value(getattr(self, field.name))
+            for field in fields(self)  # type: ignore[arg-type]
+            if field.name not in self.INTERNAL_FIELDS
+        }
+
+
+def plain_value(value: Any) -> Any:
+    """``value`` as JSON can hold it: paths as text, dates as ``YYYY-MM-DD``, tuples as lists."""
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m-%d}" if value == value.normalize() else value.isoformat()
+    if isinstance(value, (tuple, list)):
+        return [plain_value(item) for item in value]
+    return value
 
 
 def _fail(name: str, value: Any, rule: str) -> None:

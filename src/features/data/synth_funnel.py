@@ -19,37 +19,14 @@ import numpy as np
 
 from features import schema
 from features.data.synth_people import Customers
+from features.data.synth_tables import persona_table
 from features.data.synth_world import Window, choose_rows, sigmoid
 
 # model lines in schema.MODEL_LINES order: compact_sedan, family_suv_7seat, premium_sedan, city_mini
 LINE_PRICE = np.array([175_000.0, 265_000.0, 380_000.0, 98_000.0])
-LINE_PREFERENCE = np.array(
-    [
-        [0.55, 0.08, 0.22, 0.15],
-        [0.15, 0.70, 0.08, 0.07],
-        [0.10, 0.20, 0.68, 0.02],
-        [0.42, 0.05, 0.05, 0.48],
-        [0.22, 0.10, 0.02, 0.66],
-    ]
-)
-LINE_FIT = np.array(
-    [
-        [1.0, 0.2, 0.8, 0.4],
-        [0.4, 1.0, 0.4, 0.1],
-        [0.3, 0.6, 1.0, 0.0],
-        [0.8, 0.1, 0.3, 1.0],
-        [0.6, 0.3, 0.0, 1.0],
-    ]
-)
-FINANCING_PROBS = np.array(
-    [
-        [0.30, 0.60, 0.10],
-        [0.35, 0.60, 0.05],
-        [0.55, 0.25, 0.20],
-        [0.25, 0.60, 0.15],
-        [0.30, 0.68, 0.02],
-    ]
-)
+LINE_PREFERENCE = persona_table("model_line_preference")
+LINE_FIT = persona_table("model_line_fit")
+FINANCING_PROBS = persona_table("financing")
 
 # --- conversion ----------------------------------------------------------------------------
 PERSONA_INTEREST = np.array([0.1, 0.2, 0.3, -0.1, -0.2])

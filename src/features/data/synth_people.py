@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from features import schema
+from features.data.synth_tables import persona_table
 from features.data.synth_world import DAYS_PER_YEAR, FAMILY, HNW, YOUNG, Window, choose_rows
 
 # A fixed marketing budget buys fewer leads every year (acquisition cost +20-40% a year).
@@ -38,46 +39,14 @@ AGE_MEAN = np.array([29.0, 40.0, 44.0, 34.0, 41.0])
 AGE_SD = np.array([4.0, 5.0, 7.0, 5.0, 10.0])
 FEMALE_SHARE = np.array([0.28, 0.42, 0.30, 0.50, 0.36])
 # city tiers: tier1, new_tier1, tier2, tier3_plus
-TIER_PROBS = np.array(
-    [
-        [0.22, 0.33, 0.30, 0.15],
-        [0.08, 0.20, 0.37, 0.35],
-        [0.35, 0.30, 0.22, 0.13],
-        [0.33, 0.37, 0.22, 0.08],
-        [0.02, 0.08, 0.30, 0.60],
-    ]
-)
+TIER_PROBS = persona_table("city_tier")
 # income bands: low .. high
-INCOME_PROBS = np.array(
-    [
-        [0.05, 0.20, 0.40, 0.28, 0.07],
-        [0.05, 0.20, 0.42, 0.28, 0.05],
-        [0.00, 0.00, 0.05, 0.30, 0.65],
-        [0.08, 0.35, 0.40, 0.15, 0.02],
-        [0.35, 0.40, 0.20, 0.05, 0.00],
-    ]
-)
+INCOME_PROBS = persona_table("income_band")
 # occupations in schema.OCCUPATIONS order
-OCCUPATION_PROBS = np.array(
-    [
-        [0.35, 0.25, 0.05, 0.05, 0.05, 0.03, 0.12, 0.00, 0.10],
-        [0.10, 0.30, 0.15, 0.20, 0.12, 0.05, 0.06, 0.02, 0.00],
-        [0.05, 0.05, 0.05, 0.08, 0.42, 0.33, 0.02, 0.00, 0.00],
-        [0.15, 0.45, 0.15, 0.15, 0.02, 0.02, 0.06, 0.00, 0.00],
-        [0.03, 0.25, 0.07, 0.10, 0.15, 0.00, 0.22, 0.15, 0.03],
-    ]
-)
+OCCUPATION_PROBS = persona_table("occupation")
 MARRIED_SHARE = np.array([0.25, 0.97, 0.85, 0.40, 0.60])
 # acquisition channels in schema.ACQUISITION_CHANNELS order
-CHANNEL_PROBS = np.array(
-    [
-        [0.18, 0.32, 0.22, 0.08, 0.08, 0.04, 0.05, 0.03],
-        [0.18, 0.15, 0.25, 0.07, 0.18, 0.03, 0.10, 0.04],
-        [0.08, 0.05, 0.10, 0.20, 0.17, 0.15, 0.20, 0.05],
-        [0.22, 0.28, 0.15, 0.08, 0.10, 0.02, 0.05, 0.10],
-        [0.15, 0.35, 0.15, 0.03, 0.18, 0.02, 0.05, 0.07],
-    ]
-)
+CHANNEL_PROBS = persona_table("acquisition_channel")
 BUDGET_MEDIAN = np.array([200_000.0, 235_000.0, 390_000.0, 150_000.0, 105_000.0])
 INCOME_BUDGET_FACTOR = np.array([0.75, 0.88, 1.0, 1.12, 1.3])
 DIRECT_SHARE_BY_TIER = np.array([0.56, 0.43, 0.26, 0.13])

@@ -5,14 +5,14 @@ May import the foundation (config, defaults, params).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from features import config
-from features.params import _fail, check_choice, check_date, check_float, check_int
+from features.params import NotebookParams, _fail, check_choice, check_date, check_float, check_int
 
 TASKS = ("churn", "conversion")
 PARAMETER_NAMES = (
@@ -33,7 +33,7 @@ PARAMETER_NAMES = (
 
 
 @dataclass(frozen=True)
-class MonitoringParams:
+class MonitoringParams(NotebookParams):
     """Validated parameters of notebook 10 (names as in the notebook) with resolved paths.
 
     Attributes:
@@ -58,13 +58,7 @@ class MonitoringParams:
     mlflow_tracking_uri: str
     num_threads: int
 
-    def as_dict(self) -> dict[str, Any]:
-        """The notebook's parameters by name, as checked (for MLflow); ``data_path`` left out."""
-        values = asdict(self)
-        del values["data_path"]
-        values["as_of_dates"] = [f"{d:%Y-%m-%d}" for d in self.as_of_dates]
-        values["output_dir"] = str(self.output_dir)
-        return values
+    INTERNAL_FIELDS = ("data_path",)
 
 
 def validate_params(

@@ -6,7 +6,7 @@ May import the foundation (config, params) and the population and method names o
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +14,13 @@ import pandas as pd
 
 from features import config
 from features.config import project_path
-from features.params import _fail, check_choice, check_date, check_int
+from features.params import NotebookParams, _fail, check_choice, check_date, check_int
 from features.personas.clustering import METHODS
 from features.personas.inputs import POPULATIONS
 
 
 @dataclass(frozen=True)
-class PersonaParams:
+class PersonaParams(NotebookParams):
     """Validated parameters of notebook 01 (names as in the notebook) with resolved paths.
 
     Attributes:
@@ -44,11 +44,7 @@ class PersonaParams:
     output_dir: Path
     mlflow_tracking_uri: str
 
-    def as_dict(self) -> dict[str, Any]:
-        """The notebook's parameters by name, as checked (for MLflow); ``data_path`` left out."""
-        values = asdict(self)
-        del values["data_path"]
-        return values
+    INTERNAL_FIELDS = ("data_path",)
 
 
 def check_persona_parameters(

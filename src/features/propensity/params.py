@@ -8,13 +8,14 @@ May import the foundation (``features.config``, ``features.params``) and ``featu
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from features import config
 from features.data import tabular
 from features.params import (
+    NotebookParams,
     ParameterError,
     check_choice,
     check_date,
@@ -30,7 +31,7 @@ N_FOLDS = 5
 
 
 @dataclass(frozen=True)
-class StudyParams:
+class StudyParams(NotebookParams):
     """Validated notebook parameters of one study (names as in the notebooks).
 
     ``task`` comes from the notebook itself; ``source_kind`` and ``source_path`` are derived
@@ -62,12 +63,6 @@ class StudyParams:
     num_threads: int
     source_kind: str = "synthetic"
     source_path: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        """All parameters as plain values (for MLflow and metrics.json)."""
-        values = asdict(self)
-        values["drop_cols"] = list(self.drop_cols)
-        return values
 
 
 # Fields of ``StudyParams`` that are not notebook parameters.

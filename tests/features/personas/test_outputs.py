@@ -147,7 +147,7 @@ def test_save_and_track_personas_writes_files_and_logs_the_run(tmp_path, blobs, 
     run = MlflowClient(uri).get_run(saved.run_id)
     assert run.info.status == "FINISHED"
     assert run.data.params["method"] == "latent_class"
-    assert run.data.params["cutoff"] == "2025-07-01 00:00:00"
+    assert run.data.params["cutoff"] == "2025-07-01"
     assert "data_path" not in run.data.params
     assert run.data.metrics["k"] == 3
     # The persona model loads (latent class model trusted by its public path) and predicts

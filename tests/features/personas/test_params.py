@@ -71,6 +71,6 @@ def test_persona_params_are_frozen_and_as_dict_holds_the_notebook_parameters(tmp
         checked.seed = 1  # type: ignore[misc]
     values = checked.as_dict()
     assert set(values) == {*GOOD_PARAMETERS, "mlflow_tracking_uri"}
-    assert values["cutoff"] == pd.Timestamp("2025-07-01")
-    assert values["output_dir"] == tmp_path
+    assert values["cutoff"] == "2025-07-01"
+    assert values["output_dir"] == str(tmp_path)
     assert values["mlflow_tracking_uri"] == "sqlite:///x"
