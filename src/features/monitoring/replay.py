@@ -28,6 +28,7 @@ from features.params import ParameterError
 from features.propensity.data import align_to_training, build_snapshot
 from features.propensity.evaluation import assign_buckets
 from features.propensity.modeling import (
+    TrainingSetup,
     fit_calibrator,
     predict_positive,
     train_lightgbm_cv,
@@ -164,7 +165,8 @@ def replay_list(
     started = time.perf_counter()
     X, y, _, _ = build_snapshot(task, train_snapshot)
     X = X.drop(columns=uninformative_columns(X))
-    cv = train_lightgbm_cv(X, y, num_threads=num_threads, seed=seed, n_folds=N_FOLDS)
+    setup = TrainingSetup(num_threads=num_threads, seed=seed)
+    cv = train_lightgbm_cv(X, y, setup, n_folds=N_FOLDS)
     calibrator = fit_calibrator(cv.oof_raw, y, "sigmoid")
     # PSI reference: the served scorer (refitted model + calibration) on the training snapshot.
     # Not the out-of-fold scores: those come from the fold models, whose tree counts differ

@@ -111,15 +111,41 @@ def imbalance_params(y: pd.Series | np.ndarray, method: str = DEFAULT_IMBALANCE)
     return {}
 
 
+@dataclass(frozen=True)
+class TrainingSetup:
+    """How a LightGBM classifier is trained: parameters, class weighting, threads and seed.
+
+    ``params`` update ``DEFAULT_LGBM_PARAMS``; ``imbalance`` is one of ``IMBALANCE_METHODS``.
+    """
+
+    params: dict[str, Any] | None = None
+    imbalance: str = DEFAULT_IMBALANCE
+    num_threads: int = 2
+    seed: int = 0
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The LightGBM parameters (without the class weight)."""
+        return {**DEFAULT_LGBM_PARAMS, **(self.params or {})}
+
+    def classifier(self, n_estimators: int, y: pd.Series | np.ndarray) -> lgb.LGBMClassifier:
+        """An unfitted classifier of ``n_estimators`` trees, weighted for the classes of ``y``."""
+        return lgb.LGBMClassifier(
+            n_estimators=n_estimators,
+            random_state=self.seed,
+            n_jobs=self.num_threads,
+            verbose=-1,
+            **self.settings,
+            **imbalance_params(y, self.imbalance),
+        )
+
+
 def train_lightgbm(
     X_train: pd.DataFrame,
     y_train: pd.Series,
     X_valid: pd.DataFrame,
     y_valid: pd.Series,
-    params: dict[str, Any] | None = None,
-    imbalance: str = DEFAULT_IMBALANCE,
-    num_threads: int = 2,
-    seed: int = 0,
+    setup: TrainingSetup = TrainingSetup(),
     max_rounds: int = MAX_BOOSTING_ROUNDS,
     early_stopping_rounds: int = EARLY_STOPPING_ROUNDS,
 ) -> lgb.LGBMClassifier:
@@ -127,14 +153,7 @@ def train_lightgbm(
 
     ``predict_proba`` of the returned model uses the best iteration found on validation data.
     """
-    settings = {**DEFAULT_LGBM_PARAMS, **(params or {}), **imbalance_params(y_train, imbalance)}
-    model = lgb.LGBMClassifier(
-        n_estimators=max_rounds,
-        random_state=seed,
-        n_jobs=num_threads,
-        verbose=-1,
-        **settings,
-    )
+    model = setup.classifier(max_rounds, y_train)
     model.fit(
         X_train,
         np.asarray(y_train),
@@ -200,10 +219,7 @@ class CrossValidatedModel:
 def train_lightgbm_cv(
     X: pd.DataFrame,
     y: pd.Series,
-    params: dict[str, Any] | None = None,
-    imbalance: str = DEFAULT_IMBALANCE,
-    num_threads: int = 2,
-    seed: int = 0,
+    setup: TrainingSetup = TrainingSetup(),
     n_folds: int = 5,
 ) -> CrossValidatedModel:
     """Early stopping on each of ``n_folds`` validation parts of the training data, then a refit.
@@ -213,34 +229,17 @@ def train_lightgbm_cv(
     the refit uses every training row. The test part is never seen.
     """
     y = pd.Series(np.asarray(y), index=X.index)
-    settings = {**DEFAULT_LGBM_PARAMS, **(params or {})}
     oof = np.zeros(len(y))
     iterations = []
-    for fit, valid in fold_positions(y, n_folds, seed):
-        fold_model = train_lightgbm(
-            X.iloc[fit],
-            y.iloc[fit],
-            X.iloc[valid],
-            y.iloc[valid],
-            params=settings,
-            imbalance=imbalance,
-            num_threads=num_threads,
-            seed=seed,
-        )
+    for fit, valid in fold_positions(y, n_folds, setup.seed):
+        fold_model = train_lightgbm(X.iloc[fit], y.iloc[fit], X.iloc[valid], y.iloc[valid], setup)
         iterations.append(int(fold_model.best_iteration_ or fold_model.n_estimators))
         oof[valid] = predict_positive(fold_model, X.iloc[valid])
-    model = lgb.LGBMClassifier(
-        n_estimators=max(1, round(float(np.mean(iterations)))),
-        random_state=seed,
-        n_jobs=num_threads,
-        verbose=-1,
-        **settings,
-        **imbalance_params(y, imbalance),
-    )
+    model = setup.classifier(max(1, round(float(np.mean(iterations)))), y)
     model.fit(X, y.to_numpy())
     return CrossValidatedModel(
         model=model,
-        params=settings,
+        params=setup.settings,
         best_iterations=iterations,
         oof_raw=oof,
         cv_roc_auc=float(roc_auc_score(y, oof)),
@@ -290,15 +289,8 @@ def search_lightgbm(
     best: CrossValidatedModel | None = None
     rows = []
     for trial, params in enumerate(candidates):
-        result = train_lightgbm_cv(
-            X_train,
-            y_train,
-            params=params,
-            imbalance=imbalance,
-            num_threads=num_threads,
-            seed=seed,
-            n_folds=n_folds,
-        )
+        setup = TrainingSetup(params, imbalance, num_threads, seed)
+        result = train_lightgbm_cv(X_train, y_train, setup, n_folds=n_folds)
         rows.append(
             {
                 "trial": trial,

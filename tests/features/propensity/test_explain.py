@@ -27,7 +27,11 @@ def fitted() -> tuple[object, pd.DataFrame, np.ndarray]:
     logit = np.where(np.isnan(days), -2.0, 1.5 - days / 30) + (X["city_tier"] == "tier1") * 0.5
     y = pd.Series((rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int))
     model = modeling.train_lightgbm(
-        X.iloc[:1000], y.iloc[:1000], X.iloc[1000:], y.iloc[1000:], num_threads=1
+        X.iloc[:1000],
+        y.iloc[:1000],
+        X.iloc[1000:],
+        y.iloc[1000:],
+        modeling.TrainingSetup(num_threads=1),
     )
     return model, X, y.to_numpy()
 

@@ -65,7 +65,11 @@ def test_imbalance_is_handled_by_weights() -> None:
 
 def test_lightgbm_learns_and_stops_early(parts) -> None:
     model = modeling.train_lightgbm(
-        parts["X_fit"], parts["y_fit"], parts["X_valid"], parts["y_valid"], num_threads=1
+        parts["X_fit"],
+        parts["y_fit"],
+        parts["X_valid"],
+        parts["y_valid"],
+        modeling.TrainingSetup(num_threads=1),
     )
     auc = roc_auc_score(parts["y_test"], modeling.predict_positive(model, parts["X_test"]))
     assert auc > 0.85
@@ -76,7 +80,7 @@ def test_lightgbm_learns_and_stops_early(parts) -> None:
 def test_cross_validated_training_refits_on_all_rows(parts) -> None:
     X = pd.concat([parts["X_fit"], parts["X_valid"]])
     y = pd.concat([parts["y_fit"], parts["y_valid"]])
-    result = modeling.train_lightgbm_cv(X, y, num_threads=1, n_folds=3)
+    result = modeling.train_lightgbm_cv(X, y, modeling.TrainingSetup(num_threads=1), n_folds=3)
     assert len(result.best_iterations) == 3
     assert result.model.n_estimators == round(np.mean(result.best_iterations))
     assert result.oof_raw.shape == (len(y),) and ((result.oof_raw > 0) & (result.oof_raw < 1)).all()
