@@ -114,14 +114,20 @@ def headline(run: MonitoringRun) -> str:
         f"{worst['realised_rate']:.3f}); the score's PSI peaks at {m['psi_score_max']:.3f}.",
     ]
     if run.alerts:
-        lines.append(
-            f"**{len(run.alerts)} alert(s)**, the first on the list of {m['first_alert_as_of']}"
-            + (f" (planted drift from {run.drift_start})" if run.drift_start else "")
-            + ":"
-        )
-        lines += [f"- {line}" for line in run.alerts[:8]]
+        shown = [f"- {line}" for line in run.alerts[:8]]
         if len(run.alerts) > 8:
-            lines.append(f"- ... and {len(run.alerts) - 8} more (metrics.json)")
+            shown.append(f"- ... and {len(run.alerts) - 8} more (metrics.json)")
+        lines.append(
+            "\n".join(
+                [
+                    f"**{len(run.alerts)} alert(s)**, the first on the list of "
+                    f"{m['first_alert_as_of']}"
+                    + (f" (planted drift from {run.drift_start})" if run.drift_start else "")
+                    + ":",
+                    *shown,
+                ]
+            )
+        )
     else:
         lines.append(
             "**No alerts**: every bucket's mean prediction stays within its realised rate's "
@@ -134,7 +140,8 @@ def headline(run: MonitoringRun) -> str:
             f"None of the {m['n_stored_lists']} stored campaign lists is due yet (their "
             "horizon has not passed in the data)."
         )
-    return "\n\n".join(lines[:1]) + "\n\n" + "\n".join(lines[1:])
+    # Paragraphs apart: a sentence right after a bullet would join the last bullet.
+    return "\n\n".join(lines)
 
 
 def findings(run: MonitoringRun) -> str:

@@ -55,21 +55,31 @@ def plot_calibration_gaps(
     return fig
 
 
+N_NAMED_FEATURES = 5
+
+
 def plot_psi(psi: pd.DataFrame, threshold: float, features: Sequence[str] | None = None) -> Figure:
     """PSI of the score (thick) and of the top features (thin) per as-of date, with the threshold."""
     fig, ax = plt.subplots(figsize=(9, 4.5))
     table = psi.pivot_table(index="as_of", columns="feature", values="psi")
     table.index = pd.to_datetime(table.index)
     shown = [c for c in (features or table.columns) if c in table and c != SCORE_NAME]
+    # Name only the most shifted features; the others stay as grey context lines.
+    named = table[shown].max().sort_values(ascending=False).index[:N_NAMED_FEATURES]
     for name in shown:
-        ax.plot(table.index, table[name], lw=0.8, alpha=0.6, marker=".", label=name)
+        if name in named:
+            ax.plot(table.index, table[name], lw=1.0, marker=".", label=name)
+        else:
+            ax.plot(table.index, table[name], lw=0.6, color="0.75", zorder=1)
+    if len(shown) > len(named):
+        ax.plot([], [], lw=0.6, color="0.75", label=f"{len(shown) - len(named)} other features")
     if SCORE_NAME in table:
         ax.plot(table.index, table[SCORE_NAME], lw=2.5, color="black", marker="o", label="score")
     ax.axhline(threshold, color="red", ls="--", lw=1.2, label=f"PSI {threshold:.2f}")
     ax.set_ylabel("PSI against the training snapshot")
-    ax.set_title("Population stability: score and top-10 features per as-of date")
+    ax.set_title("Population stability: score and each list's top-10 features per as-of date")
     ax.tick_params(axis="x", rotation=45)
-    ax.legend(fontsize=7, ncol=2, bbox_to_anchor=(1.01, 1), loc="upper left")
+    ax.legend(fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
     fig.tight_layout()
     plt.close(fig)
     return fig
