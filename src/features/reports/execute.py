@@ -72,6 +72,17 @@ def kernel_config(stderr_path: str | os.PathLike[str] | None = None) -> Config:
     return config
 
 
+def kernel_options(stderr_path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """papermill's kernel options shared by every run: the lab's kernel, its manager, config
+    and start timeout."""
+    return {
+        "kernel_name": KERNEL_NAME,
+        "kernel_manager_class": QuietKernelManager,
+        "config": kernel_config(stderr_path),
+        "start_timeout": KERNEL_START_TIMEOUT,
+    }
+
+
 @contextlib.contextmanager
 def kernel_environment() -> Iterator[None]:
     """Remove the blocked variables from ``os.environ`` while a kernel starts (then restore)."""
@@ -104,12 +115,9 @@ def execute_notebook(
             str(source_path),
             str(executed),
             parameters=dict(parameters or {}),
-            kernel_name=KERNEL_NAME,
             cwd=str(cwd or source_path.parent),
             progress_bar=progress_bar,
             log_output=log_output,
             execution_timeout=timeout,
-            start_timeout=KERNEL_START_TIMEOUT,
-            kernel_manager_class=QuietKernelManager,
-            config=kernel_config(kernel_log),
+            **kernel_options(kernel_log),
         )
