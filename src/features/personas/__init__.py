@@ -12,7 +12,7 @@ class path stored in logged persona models (skops trusted type): keep it importa
 """
 
 from features.personas.cards import describe_personas
-from features.personas.clustering import assign_personas, fit_clusterer
+from features.personas.clustering import ClusterSpec, assign_personas, fit_clusterer
 from features.personas.inputs import load_persona_data
 from features.personas.matrix import default_persona_columns, prepare_persona_matrix, project_2d
 from features.personas.mixture import LatentClassMixture
@@ -22,6 +22,7 @@ from features.personas.selection import choose_k, score_k_range
 from features.personas.stability import bootstrap_stability, compare_with_truth
 
 __all__ = [
+    "ClusterSpec",
     "LatentClassMixture",
     "assign_personas",
     "bootstrap_stability",

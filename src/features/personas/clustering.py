@@ -7,6 +7,7 @@ May import numpy, pandas, scikit-learn, ``features.schema`` and ``features.perso
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -68,6 +69,27 @@ def fit_clusterer(
         else:
             raise ValueError(f"method {method!r}: must be one of {', '.join(METHODS)}")
         return model.fit(values)
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """A clustering method with its settings; ``fit`` fits it for one k and seed.
+
+    ``categorical_blocks`` are the column positions of each one-hot block (latent_class only).
+    """
+
+    method: Method
+    n_init: int = 4
+    categorical_blocks: Sequence[Sequence[int]] = ()
+
+    def fit(self, values: np.ndarray, k: int, seed: int = 0) -> Clusterer:
+        """``fit_clusterer`` with this spec's method and settings."""
+        return fit_clusterer(values, k, self.method, seed, self.n_init, self.categorical_blocks)
+
+
+def as_spec(spec: ClusterSpec | Method) -> ClusterSpec:
+    """A ``ClusterSpec`` from a spec or a bare method name (default settings)."""
+    return spec if isinstance(spec, ClusterSpec) else ClusterSpec(spec)
 
 
 def sample_indices(n_rows: int, size: int, seed: int) -> np.ndarray:

@@ -8,14 +8,19 @@ May import numpy, pandas, scikit-learn and the clustering, stability and mixture
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import silhouette_score
 
-from features.personas.clustering import Method, fit_clusterer, predict_labels, sample_indices
+from features.personas.clustering import (
+    ClusterSpec,
+    Method,
+    as_spec,
+    predict_labels,
+    sample_indices,
+)
 from features.personas.mixture import one_blas_thread
 from features.personas.stability import bootstrap_stability
 
@@ -51,14 +56,13 @@ def score_k_range(
     values: np.ndarray,
     k_min: int,
     k_max: int,
-    method: Method,
+    spec: ClusterSpec | Method,
     seed: int = 0,
     sample_size: int = 5000,
-    n_init: int = 4,
-    categorical_blocks: Sequence[Sequence[int]] = (),
     stability_refits: int = 3,
 ) -> pd.DataFrame:
-    """Fit ``method`` for every k in [k_min, k_max] and score each fit.
+    """Fit ``spec`` (a ``ClusterSpec`` or a method name) for every k in [k_min, k_max] and score
+    each fit.
 
     Silhouette is computed on one fixed random sample of ``sample_size`` rows (it costs
     O(n²)); BIC on all rows (the mixtures' own ``bic``; ``kmeans_bic`` for k-means);
@@ -71,12 +75,13 @@ def score_k_range(
     """
     if k_min < 2 or k_max < k_min:
         raise ValueError(f"k range [{k_min}, {k_max}]: need 2 <= k_min <= k_max")
+    spec = as_spec(spec)
     sample = sample_indices(len(values), sample_size, seed)
     rows = []
     for k in range(k_min, k_max + 1):
-        model = fit_clusterer(values, k, method, seed, n_init, categorical_blocks)
+        model = spec.fit(values, k, seed)
         labels = predict_labels(model, values)
-        if method == "kmeans":
+        if spec.method == "kmeans":
             inertia = float(model.inertia_)
             bic = kmeans_bic(values, labels, inertia, k)
         else:
@@ -84,9 +89,7 @@ def score_k_range(
             bic = float(model.bic(values))
         shares = np.bincount(labels, minlength=k) / len(labels)
         stability = (
-            bootstrap_stability(
-                values, k, method, stability_refits, seed, sample_size, n_init, categorical_blocks
-            ).mean
+            bootstrap_stability(values, k, spec, stability_refits, seed, sample_size).mean
             if stability_refits >= 2
             else float("nan")
         )

@@ -7,14 +7,19 @@ May import numpy, pandas, scikit-learn and ``features.personas.clustering``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
-from features.personas.clustering import Method, fit_clusterer, predict_labels, sample_indices
+from features.personas.clustering import (
+    ClusterSpec,
+    Method,
+    as_spec,
+    predict_labels,
+    sample_indices,
+)
 
 STABILITY_WARN_BELOW = 0.8
 
@@ -47,12 +52,10 @@ class StabilityResult:
 def bootstrap_stability(
     values: np.ndarray,
     k: int,
-    method: Method,
+    spec: ClusterSpec | Method,
     n_bootstrap: int,
     seed: int = 0,
     reference_size: int = 5000,
-    n_init: int = 4,
-    categorical_blocks: Sequence[Sequence[int]] = (),
 ) -> StabilityResult:
     """Refit on ``n_bootstrap`` resamples and compare the refits' labels pairwise.
 
@@ -63,12 +66,13 @@ def bootstrap_stability(
     """
     if n_bootstrap < 2:
         raise ValueError(f"n_bootstrap = {n_bootstrap}: need at least 2 refits to compare")
+    spec = as_spec(spec)
     rng = np.random.default_rng(seed)
     reference = values[sample_indices(len(values), reference_size, seed)]
     labellings = []
     for b in range(n_bootstrap):
         rows = rng.integers(0, len(values), size=len(values))
-        model = fit_clusterer(values[rows], k, method, seed + 1 + b, n_init, categorical_blocks)
+        model = spec.fit(values[rows], k, seed + 1 + b)
         labellings.append(predict_labels(model, reference))
     pairwise = tuple(
         float(adjusted_rand_score(a, b)) for a, b in itertools.combinations(labellings, 2)

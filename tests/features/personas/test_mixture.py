@@ -7,7 +7,7 @@ import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
 from features import personas
-from features.personas.clustering import fit_clusterer
+from features.personas.clustering import ClusterSpec, fit_clusterer
 from features.personas.matrix import PersonaColumns, prepare_persona_matrix
 from features.personas.mixture import SKOPS_TRUSTED_TYPES, LatentClassMixture
 from features.personas.selection import choose_k, score_k_range
@@ -46,18 +46,10 @@ def test_latent_class_mixture_recovers_categorical_classes():
 
 
 def test_latent_class_mixture_fits_blobs_through_the_common_api(matrix):
-    curves = score_k_range(
-        matrix.values,
-        2,
-        4,
-        "latent_class",
-        sample_size=120,
-        categorical_blocks=matrix.categorical_blocks,
-    )
+    spec = ClusterSpec("latent_class", categorical_blocks=matrix.categorical_blocks)
+    curves = score_k_range(matrix.values, 2, 4, spec, sample_size=120)
     assert choose_k(curves, "latent_class").k == 3
-    stability = bootstrap_stability(
-        matrix.values, 3, "latent_class", 3, categorical_blocks=matrix.categorical_blocks
-    )
+    stability = bootstrap_stability(matrix.values, 3, spec, 3)
     assert stability.mean > 0.95
 
 

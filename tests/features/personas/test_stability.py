@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.personas.clustering import assign_personas, fit_clusterer
+from features.personas.clustering import ClusterSpec, assign_personas, fit_clusterer
 from features.personas.stability import bootstrap_stability, compare_with_truth
 
 
@@ -18,7 +18,7 @@ def test_bootstrap_stability_is_high_for_true_k_and_lower_for_wrong_k(matrix):
     assert good.min > 0.95 and not good.warn
     # Uniform noise has no cluster structure: refits disagree.
     noise = np.random.default_rng(0).uniform(size=(300, 6))
-    bad = bootstrap_stability(noise, 6, "kmeans", 4, seed=0, n_init=1)
+    bad = bootstrap_stability(noise, 6, ClusterSpec("kmeans", n_init=1), 4, seed=0)
     assert bad.mean < good.mean
     assert bad.warn == (bad.mean < 0.8)
 
