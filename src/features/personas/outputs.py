@@ -167,17 +167,13 @@ def save_and_track_personas(
     pipeline ("persona_model", logged through ``tracking.log_sklearn_model``).
 
     Returns:
-        The run record: files by stem, metrics as written to metrics.json (with
-        ``mlflow_run_id`` and ``model_uri``), MLflow run id; no model registration.
-
-    Raises:
-        ValueError: a figure and a table share a name (files are keyed by stem).
+        The run record: files by stem (a table whose stem a figure also uses is keyed by its
+        file name, e.g. ``truth_confusion.csv`` beside the figure ``truth_confusion``), metrics
+        as written to metrics.json (with ``mlflow_run_id`` and ``model_uri``), MLflow run id;
+        no model registration.
     """
     import mlflow  # deferred: slow to import (features.tracking docstring)
 
-    shared = sorted(set(figures) & set(tables))
-    if shared:
-        raise ValueError(f"figures and tables: name {shared[0]!r} used by both (stems must differ)")
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     values = parameters.as_dict()
@@ -211,8 +207,9 @@ def save_and_track_personas(
         for name, figure in figures.items():
             files[name] = tracking.log_figure(figure, name, out)
         for name, table in tables.items():
-            files[name] = write_csv(table, out / f"{name}.csv", index=True)
-            tracking.retry_on_lock(mlflow.log_artifact, str(files[name]), "tables")
+            key = f"{name}.csv" if name in figures else name
+            files[key] = write_csv(table, out / f"{name}.csv", index=True)
+            tracking.retry_on_lock(mlflow.log_artifact, str(files[key]), "tables")
         files["persona_cards"] = tracking.log_dict_artifact(
             profiles.cards, "persona_cards.json", out
         )

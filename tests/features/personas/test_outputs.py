@@ -159,26 +159,27 @@ def test_save_and_track_personas_writes_files_and_logs_the_run(tmp_path, blobs, 
     )
 
 
-def test_save_and_track_personas_refuses_a_name_used_twice(tmp_path, blobs, matrix, latent_run):
+def test_a_figure_and_a_table_may_share_a_stem(tmp_path, blobs, matrix, latent_run):
     features, _ = blobs
     model, assignments, profiles, truth_check, _, _, _, metrics = latent_run
     parameters = _parameters(tmp_path)
     data = PersonaData(features=features, source="blobs", input_hashes={})
-    with pytest.raises(ValueError, match="'truth_confusion' used by both"):
-        save_and_track_personas(
-            parameters.output_dir,
-            parameters,
-            data,
-            matrix,
-            model,
-            assignments,
-            profiles,
-            metrics,
-            {"truth_confusion": object()},
-            {"truth_confusion": truth_check.confusion},
-            tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
-        )
-    assert not parameters.output_dir.exists()
+    figure, _ = plt.subplots()
+    saved = save_and_track_personas(
+        parameters.output_dir,
+        parameters,
+        data,
+        matrix,
+        model,
+        assignments,
+        profiles,
+        metrics,
+        {"truth_confusion": figure},
+        {"truth_confusion": truth_check.confusion},
+        tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
+    )
+    assert saved.files["truth_confusion"].name == "truth_confusion.png"
+    assert saved.files["truth_confusion.csv"].read_text() == truth_check.confusion.to_csv()
 
 
 def test_persona_model_goes_through_the_personal_field_check(tmp_path, blobs, latent_run):
