@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -249,6 +250,41 @@ def _write_raw_dataset(folder: Path) -> Path:
     (folder / "truth.parquet").write_text(f"{TRUTH_MARKER} {PERSONAL_VALUES[0]}\n")
     (folder / "manifest.json").write_text(json.dumps({"generator": "hand-made fixture"}))
     return folder
+
+
+def _notebook_params(**overrides: Any) -> dict[str, Any]:
+    params = {
+        "data_source": "synthetic",
+        "n_customers": 8000,
+        "seed": 7,
+        "cutoff": "2025-07-01",
+        "horizon_days": 90,
+        "lookback_days": 90,
+        "split": "time",
+        "test_size": 0.25,
+        "target": "",
+        "positive_label": None,
+        "id_col": "customer_id",
+        "time_col": "ts",
+        "amount_col": "value",
+        "event_type_col": "event_type",
+        "drop_cols": [],
+        "n_trials": 0,
+        "output_dir": "",
+        "mlflow_tracking_uri": "",
+        "min_class_count": 20,
+        "contact_cost": 200.0,
+        "value_per_positive": 2000.0,
+        "num_threads": 1,
+    }
+    params.update(overrides)
+    return params
+
+
+@pytest.fixture(scope="session")
+def notebook_params() -> Callable[..., dict[str, Any]]:
+    """Factory: the study notebooks' parameters (tiny synthetic study) with keyword overrides."""
+    return _notebook_params
 
 
 @pytest.fixture(scope="session")

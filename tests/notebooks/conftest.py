@@ -1,4 +1,4 @@
-"""Fixtures of the notebook tests: the reader's view of an executed notebook."""
+"""Fixtures of the notebook tests: an isolated lab and the reader's view of an executed notebook."""
 
 from __future__ import annotations
 
@@ -10,6 +10,19 @@ import pytest
 
 from features import config
 from features.reports import render
+
+
+@pytest.fixture
+def isolated_lab(tmp_path, monkeypatch):
+    """Data, reports and the MLflow store under tmp_path (the kernel inherits os.environ)."""
+    monkeypatch.setenv("NEV_LAB_DATA_ROOT", str(tmp_path / "data"))
+    monkeypatch.setenv("NEV_LAB_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}")
+    monkeypatch.setenv("NEV_LAB_MLFLOW_ARTIFACTS", str(tmp_path / "mlflow" / "artifacts"))
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+    (tmp_path / "executed").mkdir()
+    return tmp_path
+
 
 EMBEDDED_IMAGE = re.compile(r'<img[^>]*src="data:image/png;base64,')
 

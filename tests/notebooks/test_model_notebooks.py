@@ -28,18 +28,6 @@ BANK_MARKETING = config.PROJECT_ROOT.parent / "shared" / "data" / "real" / "bank
 HEADLINE_KEYS = propensity.METRICS_KEYS
 
 
-@pytest.fixture
-def isolated_lab(tmp_path, monkeypatch):
-    """Data, reports and the MLflow store under tmp_path (the kernel inherits os.environ)."""
-    monkeypatch.setenv("NEV_LAB_DATA_ROOT", str(tmp_path / "data"))
-    monkeypatch.setenv("NEV_LAB_REPORTS_DIR", str(tmp_path / "reports"))
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}")
-    monkeypatch.setenv("NEV_LAB_MLFLOW_ARTIFACTS", str(tmp_path / "mlflow" / "artifacts"))
-    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
-    (tmp_path / "executed").mkdir()
-    return tmp_path
-
-
 def execute(tmp_path, task: str, **parameters) -> None:
     notebook = config.NOTEBOOKS_DIR / NOTEBOOKS[task]
     executed = tmp_path / "executed"

@@ -15,18 +15,6 @@ pytestmark = pytest.mark.notebooks
 NOTEBOOK = config.NOTEBOOKS_DIR / "10_monitoring.ipynb"
 
 
-@pytest.fixture
-def isolated_lab(tmp_path, monkeypatch):
-    """Data, reports and the MLflow store under tmp_path (the kernel inherits os.environ)."""
-    monkeypatch.setenv("NEV_LAB_DATA_ROOT", str(tmp_path / "data"))
-    monkeypatch.setenv("NEV_LAB_REPORTS_DIR", str(tmp_path / "reports"))
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}")
-    monkeypatch.setenv("NEV_LAB_MLFLOW_ARTIFACTS", str(tmp_path / "mlflow" / "artifacts"))
-    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
-    (tmp_path / "executed").mkdir()
-    return tmp_path
-
-
 def execute(tmp_path, name: str, **parameters):
     executed = tmp_path / "executed" / f"{name}.ipynb"
     execute_notebook(

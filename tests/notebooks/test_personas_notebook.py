@@ -17,16 +17,6 @@ NOTEBOOK = config.NOTEBOOKS_DIR / "01_personas.ipynb"
 TINY = {"n_customers": 1500, "k_min": 2, "k_max": 4, "n_bootstrap": 3, "sample_size": 600}
 
 
-@pytest.fixture
-def isolated_lab(tmp_path, monkeypatch):
-    """Data, reports and the MLflow store under tmp_path (the kernel inherits os.environ)."""
-    monkeypatch.setenv("NEV_LAB_DATA_ROOT", str(tmp_path / "data"))
-    monkeypatch.setenv("NEV_LAB_REPORTS_DIR", str(tmp_path / "reports"))
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}")
-    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
-    return tmp_path
-
-
 def execute(tmp_path, **parameters):
     executed = tmp_path / "executed"
     return execute_notebook(
@@ -36,7 +26,6 @@ def execute(tmp_path, **parameters):
 
 def test_personas_notebook_writes_outputs_and_tracks_the_run(isolated_lab, check_rendered):
     out = isolated_lab / "out"
-    (isolated_lab / "executed").mkdir()
     execute(isolated_lab, **TINY, method="latent_class", output_dir=str(out))
     check_rendered(isolated_lab / "executed" / NOTEBOOK.name, out, isolated_lab / "html")
 
@@ -86,6 +75,5 @@ def test_personas_notebook_writes_outputs_and_tracks_the_run(isolated_lab, check
 
 
 def test_personas_notebook_rejects_a_bad_parameter(isolated_lab):
-    (isolated_lab / "executed").mkdir()
     with pytest.raises(pm.PapermillExecutionError, match="'method' = 'dbscan'"):
         execute(isolated_lab, method="dbscan")

@@ -3,40 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-
-
-def _notebook_params(**overrides: Any) -> dict[str, Any]:
-    params = {
-        "data_source": "synthetic",
-        "n_customers": 8000,
-        "seed": 7,
-        "cutoff": "2025-07-01",
-        "horizon_days": 90,
-        "lookback_days": 90,
-        "split": "time",
-        "test_size": 0.25,
-        "target": "",
-        "positive_label": None,
-        "id_col": "customer_id",
-        "time_col": "ts",
-        "amount_col": "value",
-        "event_type_col": "event_type",
-        "drop_cols": [],
-        "n_trials": 0,
-        "output_dir": "",
-        "mlflow_tracking_uri": "",
-        "min_class_count": 20,
-        "contact_cost": 200.0,
-        "value_per_positive": 2000.0,
-        "num_threads": 1,
-    }
-    params.update(overrides)
-    return params
 
 
 def _ready_table(n: int = 1200, seed: int = 0) -> pd.DataFrame:
@@ -74,12 +44,6 @@ def _generic_event_log(n: int = 700, seed: int = 0) -> pd.DataFrame:
             rows.append((f"u{i:04d}", str(start + pd.Timedelta(days=float(day))), kind, amount))
     rows.append(("u9999", "2025-12-31 12:00:00", "login", ""))
     return pd.DataFrame(rows, columns=["user", "when", "kind", "amount"])
-
-
-@pytest.fixture
-def notebook_params() -> Callable[..., dict[str, Any]]:
-    """Factory: the notebooks' parameters (tiny synthetic study) with keyword overrides."""
-    return _notebook_params
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ ENV_KEYS = ("MLFLOW_TRACKING_URI", "NEV_LAB_MLFLOW_ARTIFACTS", "NEV_LAB_DATA_ROO
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab(tmp_path_factory, notebook_params):
     """Dataset folder, MLflow store and data root with nev-churn@champion registered."""
     root = tmp_path_factory.mktemp("scoring")
     saved = {key: os.environ.get(key) for key in ENV_KEYS}
@@ -27,31 +27,16 @@ def lab(tmp_path_factory):
     dataset = generate_dataset(3000, 11, root / "data" / "raw" / "synthetic_n3000_s11")
     params = propensity.validate_params(
         "churn",
-        **{
-            **{name: None for name in propensity.PARAMETER_NAMES},
-            "data_source": str(dataset),
-            "n_customers": 3000,
-            "seed": 11,
-            "cutoff": "2025-07-01",
-            "horizon_days": 180,
-            "lookback_days": 90,
-            "split": "time",
-            "test_size": 0.25,
-            "target": "",
-            "positive_label": None,
-            "id_col": "customer_id",
-            "time_col": "ts",
-            "amount_col": "value",
-            "event_type_col": "event_type",
-            "drop_cols": [],
-            "n_trials": 0,
-            "output_dir": str(root / "study"),
-            "mlflow_tracking_uri": "",
-            "min_class_count": 10,
-            "contact_cost": 300.0,
-            "value_per_positive": 1500.0,
-            "num_threads": 1,
-        },
+        **notebook_params(
+            data_source=str(dataset),
+            n_customers=3000,
+            seed=11,
+            horizon_days=180,
+            output_dir=str(root / "study"),
+            min_class_count=10,
+            contact_cost=300.0,
+            value_per_positive=1500.0,
+        ),
     )
     data = propensity.prepare_study_data(params)
     results = propensity.run_study(data, params)
