@@ -21,6 +21,10 @@ TRUTH_TABLE = "truth"  # evaluation only: feature code never reads it
 RAW_TABLES = (CUSTOMERS_TABLE, EVENTS_TABLE, ORDERS_TABLE, TRUTH_TABLE)
 MANIFEST_FILE = "manifest.json"
 
+# Time-zone rule: naive stamps are local business time; aware stamps are converted to this
+# zone and made naive (features.data.reader). Cutoffs and as-of dates are business time too.
+BUSINESS_TZ = "Asia/Shanghai"
+
 # Personal fields exist only in raw customers; nothing downstream may carry them.
 PERSONAL_FIELDS = ("full_name", "phone")
 
@@ -62,26 +66,13 @@ GENDERS = ("female", "male")
 CITY_TIERS = ("tier1", "new_tier1", "tier2", "tier3_plus")
 CLIMATE_ZONES = ("cold", "temperate", "hot")
 INCOME_BANDS = ("low", "lower_middle", "middle", "upper_middle", "high")
-OCCUPATIONS = (
-    "it_engineer",
-    "office_worker",
-    "civil_servant",
-    "teacher_medical",
-    "business_owner",
-    "executive",
-    "freelancer",
-    "retired",
-    "student",
+# Vocabularies written as one string each: read left to right, split on spaces.
+OCCUPATIONS = tuple(
+    "it_engineer office_worker civil_servant teacher_medical business_owner executive "
+    "freelancer retired student".split()
 )
-ACQUISITION_CHANNELS = (
-    "search",
-    "short_video",
-    "vertical_media",
-    "private_domain",
-    "store_walk_in",
-    "event",
-    "referral",
-    "partner",
+ACQUISITION_CHANNELS = tuple(
+    "search short_video vertical_media private_domain store_walk_in event referral partner".split()
 )
 SALES_MODELS = ("direct", "dealer")
 MODEL_LINES = ("compact_sedan", "family_suv_7seat", "premium_sedan", "city_mini")
@@ -105,6 +96,13 @@ EVENT_TYPES = (
     "community_post",
     "referral_made",
     "nps_response",
+    # revenue events: the amount in CNY is the event value (features.data.synth_value)
+    "vehicle_purchase",
+    "charging_payment",
+    "service_payment",
+    "software_purchase",
+    "vas_purchase",
+    "referral_order",
 )
 # Channel values used by charging sessions; other events carry a marketing/touchpoint channel.
 CHARGING_CHANNELS = ("home", "public", "fast")

@@ -1,47 +1,50 @@
 """Load an event log, the one input form of feature code, and report what was cleaned.
 
 Sources: a synthetic dataset folder (``events.parquet`` + ``customers.parquet``), or a user's
-CSV or Parquet event log with configurable column names. Real exports carry duplicate rows,
-stray repeated header lines, Windows line endings, odd separators, unparseable timestamps and
-zero amounts; each is handled by an explicit rule and counted in ``EventLog.cleaning``.
+CSV/TSV/TXT, Excel or Parquet event log with configurable column names (any header text,
+Chinese included). Files are read by ``features.data.reader`` (DuckDB's CSV reader, all
+columns as text, then typed in SQL); its time-zone rule (naive stamps are business time,
+aware ones converted to ``schema.BUSINESS_TZ``) and loss threshold apply. Real exports carry
+duplicate rows, stray repeated header lines, Windows line endings, odd separators,
+unparseable timestamps and zero amounts; each is handled by an explicit rule and counted in
+``EventLog.cleaning``.
 
 Personal fields (``schema.PERSONAL_FIELDS``) are never read from a customer table.
 
-May import the foundation modules only.
+May import the foundation modules and ``features.data.reader``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features import schema
+from features.data import reader
+from features.data.reader import MAX_UNPARSEABLE_SHARE, PARQUET_SUFFIXES, DataError
 from features.io import sha256_file
 
-CSV_SEPARATORS = (",", ";", "\t", "|")
-NULL_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "nat", "-"})
 DEFAULT_EVENT_TYPE = "event"
 UNKNOWN_EVENT_TYPE = "unknown"
-PARQUET_SUFFIXES = (".parquet", ".pq")
-CURRENCY_CHARS = "¥￥$€£ \u00a0"
 CANONICAL_COLUMNS = schema.EVENT_COLUMNS
 
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
-_THOUSANDS_COMMA = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
-_THOUSANDS_DOT_DECIMAL_COMMA = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+,\d+$")
+__all__ = ["DataError", "EventLog", "load_event_log"]
 
 
-class DataError(ValueError):
-    """Input data break a rule; the message names the file, the column and the rule."""
+@dataclass(frozen=True)
+class _Options:
+    drop_zero_amounts: bool = False
+    business_tz: str = schema.BUSINESS_TZ
+    max_unparseable_share: float = MAX_UNPARSEABLE_SHARE
+    as_of: pd.Timestamp | None = None
 
 
 @dataclass
@@ -87,37 +90,50 @@ def load_event_log(
     channel_col: str | None = schema.CHANNEL_COL,
     sep: str | None = None,
     drop_zero_amounts: bool = False,
+    business_tz: str = schema.BUSINESS_TZ,
+    max_unparseable_share: float = MAX_UNPARSEABLE_SHARE,
+    as_of: str | pd.Timestamp | None = None,
     verbose: bool = True,
 ) -> EventLog:
-    """Load and clean an event log from a dataset folder, a CSV/Parquet file or a DataFrame.
+    """Load and clean an event log from a dataset folder, a file or a DataFrame.
 
     Args:
-        source: synthetic dataset folder, CSV/TSV/TXT or Parquet event-log file, or DataFrame.
-        id_col, time_col: required columns (customer id, timestamp).
+        source: synthetic dataset folder, CSV/TSV/TXT, Excel (.xlsx) or Parquet event-log
+            file, or DataFrame.
+        id_col, time_col: required columns (customer id, timestamp); any header text,
+            Chinese included.
         event_type_col, amount_col, channel_col: optional columns. A name left at its default
             may be absent (the log then has one event type, no amounts or no channels); a name
             set explicitly must exist. ``None`` means the log has no such column.
-        sep: CSV separator; sniffed among ``, ; tab |`` when None.
+        sep: CSV separator; sniffed when None.
         drop_zero_amounts: drop events whose amount is exactly 0 (kept by default: a zero
             amount is still activity). Counted either way.
+        business_tz: zone that aware timestamps are converted to (naive ones are kept).
+        max_unparseable_share: largest share of a column's non-blank timestamps or amounts
+            that may be unparseable before the log is refused.
+        as_of: events after this naive business-time stamp are counted and dropped.
         verbose: print the one-line cleaning summary.
 
     Raises:
-        DataError: missing file or column, or no usable rows.
+        DataError: missing file or column, too many unparseable values, or no usable rows.
     """
+    if not 0 <= max_unparseable_share <= 1:
+        raise ValueError(f"max_unparseable_share={max_unparseable_share}: must lie in [0, 1]")
     columns = _ColumnMap(id_col, time_col, event_type_col, amount_col, channel_col)
+    stamp = None if as_of is None else reader.business_timestamp(as_of, business_tz)
+    opts = _Options(drop_zero_amounts, business_tz, max_unparseable_share, stamp)
     if isinstance(source, pd.DataFrame):
-        log = _load_frame(source, columns, drop_zero_amounts)
+        log = _load_frame(source, columns, opts)
     else:
         path = Path(source)
         if path.is_dir():
-            log = _load_dataset_dir(path, drop_zero_amounts)
+            log = _load_dataset_dir(path, opts)
         elif not path.exists():
             raise DataError(f"{path}: file not found (rule: the event log must exist)")
         elif path.suffix.lower() in PARQUET_SUFFIXES:
-            log = _load_parquet_file(path, columns, drop_zero_amounts)
+            log = _load_parquet_file(path, columns, opts)
         else:
-            log = _load_csv_file(path, columns, sep, drop_zero_amounts)
+            log = _load_text_file(path, columns, sep, opts)
     if verbose:
         print(log.summary())
     return log
@@ -140,9 +156,13 @@ class _ColumnMap:
         }
 
 
-def _resolve_columns(available: list[str], columns: _ColumnMap, where: str) -> dict[str, str]:
+def _resolve_columns(
+    available: list[str], columns: _ColumnMap, where: str, sep: str | None = None
+) -> dict[str, str]:
     """Map canonical names to the source's column names; raise for a missing configured one."""
     found = ", ".join(available[:20])
+    if sep is not None and len(available) == 1:
+        found += f" (one column with separator {sep!r}: wrong separator? parameter sep)"
     mapping: dict[str, str] = {}
     for canonical, configured, role in (
         (schema.ID_COL, columns.id_col, "id_col"),
@@ -170,13 +190,13 @@ def _resolve_columns(available: list[str], columns: _ColumnMap, where: str) -> d
 # --- sources -------------------------------------------------------------------------------
 
 
-def _load_dataset_dir(folder: Path, drop_zero_amounts: bool) -> EventLog:
+def _load_dataset_dir(folder: Path, opts: _Options) -> EventLog:
     events_path = folder / f"{schema.EVENTS_TABLE}.parquet"
     customers_path = folder / f"{schema.CUSTOMERS_TABLE}.parquet"
     for path in (events_path, customers_path):
         if not path.exists():
             raise DataError(f"{path}: file not found (rule: a dataset folder holds {path.name})")
-    events_cols = pq.read_schema(events_path).names
+    events_cols = _parquet_columns(events_path)
     missing = [c for c in schema.EVENT_COLUMNS if c not in events_cols]
     if missing:
         raise DataError(
@@ -191,18 +211,18 @@ def _load_dataset_dir(folder: Path, drop_zero_amounts: bool) -> EventLog:
     raw = table.to_pandas()
     del table
     cleaning: dict[str, int] = {}
-    events = _canonical_typed_events(raw, cleaning, str(events_path))
+    events = _canonical_typed_events(raw, cleaning, str(events_path), opts)
     del raw
-    events = _finish_events(events, cleaning, drop_zero_amounts)
+    events = _finish_events(events, cleaning, opts, str(events_path))
 
-    customer_cols = [
-        c for c in pq.read_schema(customers_path).names if c not in schema.PERSONAL_FIELDS
-    ]
+    customer_cols = [c for c in _parquet_columns(customers_path) if c not in schema.PERSONAL_FIELDS]
     if schema.ID_COL not in customer_cols:
         raise DataError(
             f"{customers_path}: column {schema.ID_COL!r} not found (rule: customers carry an id)"
         )
-    customers = _canonical_customers(pd.read_parquet(customers_path, columns=customer_cols))
+    customers = _canonical_customers(
+        pd.read_parquet(customers_path, columns=customer_cols), opts.business_tz
+    )
 
     hashes = {
         path.name: sha256_file(path)
@@ -212,161 +232,190 @@ def _load_dataset_dir(folder: Path, drop_zero_amounts: bool) -> EventLog:
     return EventLog(events, customers, cleaning, f"dataset {folder}", hashes)
 
 
-def _load_parquet_file(path: Path, columns: _ColumnMap, drop_zero_amounts: bool) -> EventLog:
-    mapping = _resolve_columns(pq.read_schema(path).names, columns, str(path))
+def _parquet_columns(path: Path) -> list[str]:
+    """Column names of a Parquet file; a truncated or foreign file is one clear error."""
+    try:
+        return list(pq.read_schema(path).names)
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(
+            f"{path}: cannot be read as Parquet (rule: a complete Parquet file; {exc})"
+        ) from None
+
+
+def _load_parquet_file(path: Path, columns: _ColumnMap, opts: _Options) -> EventLog:
+    mapping = _resolve_columns(_parquet_columns(path), columns, str(path))
     raw = pd.read_parquet(path, columns=list(mapping.values()))
     raw = raw.rename(columns={source: canonical for canonical, source in mapping.items()})
     cleaning: dict[str, int] = {}
-    events = _canonical_typed_events(raw, cleaning, str(path))
-    events = _finish_events(events, cleaning, drop_zero_amounts)
+    events = _canonical_typed_events(raw, cleaning, str(path), opts)
+    events = _finish_events(events, cleaning, opts, str(path))
     return EventLog(events, None, cleaning, f"event log {path}", {path.name: sha256_file(path)})
 
 
-def _load_frame(frame: pd.DataFrame, columns: _ColumnMap, drop_zero_amounts: bool) -> EventLog:
+def _load_frame(frame: pd.DataFrame, columns: _ColumnMap, opts: _Options) -> EventLog:
     where = "events DataFrame"
     mapping = _resolve_columns([str(c) for c in frame.columns], columns, where)
     raw = frame[list(mapping.values())].rename(
         columns={source: canonical for canonical, source in mapping.items()}
     )
     cleaning: dict[str, int] = {}
-    events = _canonical_typed_events(raw, cleaning, where)
-    events = _finish_events(events, cleaning, drop_zero_amounts)
+    events = _canonical_typed_events(raw, cleaning, where, opts)
+    events = _finish_events(events, cleaning, opts, where)
     digest = hashlib.sha256(pd.util.hash_pandas_object(events, index=False).values.tobytes())
     return EventLog(events, None, cleaning, where, {"events": digest.hexdigest()})
 
 
-def _load_csv_file(
-    path: Path, columns: _ColumnMap, sep: str | None, drop_zero_amounts: bool
-) -> EventLog:
-    data = path.read_bytes()
-    text = _decode(data, path)
-    cleaning: dict[str, int] = {"crlf_line_endings": text.count("\r\n")}
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
-    kept = [line for line in lines if line.strip()]
-    trailing_newline = 1 if text.endswith("\n") else 0
-    cleaning["blank_lines"] = len(lines) - len(kept) - trailing_newline
-    if not kept:
-        raise DataError(f"{path}: no header line (rule: a CSV event log starts with a header)")
-    header = kept[0]
-    sep = sep or _sniff_separator(header, kept[1:50], (columns.id_col, columns.time_col))
-    header_fields = _split_fields(header, sep)
-    body = [line for line in kept[1:] if _split_fields(line, sep) != header_fields]
-    cleaning["repeated_header_lines"] = len(kept) - 1 - len(body)
-
-    mapping = _resolve_columns(header_fields, columns, str(path))
-    try:
-        raw = pd.read_csv(
-            io.StringIO("\n".join([header, *body])),
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            skipinitialspace=True,
-            on_bad_lines="skip",
-            engine="c",
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise DataError(f"{path}: cannot be parsed with separator {sep!r} ({exc})") from exc
-    raw.columns = [str(c).strip().strip("\"'") for c in raw.columns]
-    cleaning["malformed_lines"] = max(len(body) - len(raw), 0)
-    raw = raw[list(mapping.values())].rename(
-        columns={source: canonical for canonical, source in mapping.items()}
+def _load_text_file(path: Path, columns: _ColumnMap, sep: str | None, opts: _Options) -> EventLog:
+    table = reader.read_text_table(
+        path, sep=sep, required=(columns.id_col, columns.time_col), what="the event log"
     )
-    events = _parse_text_events(raw, cleaning, sep)
-    events = _finish_events(events, cleaning, drop_zero_amounts)
+    try:
+        mapping = _resolve_columns(table.columns, columns, str(path), table.sep)
+        cleaning = dict(table.cleaning)
+        events = _parse_text_events(table, mapping, cleaning, opts)
+    finally:
+        table.close()
+    events = _finish_events(events, cleaning, opts, str(path))
+    described = f"separator {table.sep!r}, {table.encoding}" if table.sep else "Excel"
     return EventLog(
-        events,
-        None,
-        cleaning,
-        f"event log {path} (separator {sep!r})",
-        {path.name: hashlib.sha256(data).hexdigest()},
+        events, None, cleaning, f"event log {path} ({described})", {path.name: table.sha256}
     )
 
 
 # --- cleaning rules ------------------------------------------------------------------------
 
 
-def _decode(data: bytes, path: Path) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise DataError(f"{path}: not UTF-8 or GB18030 text (rule: a CSV event log is text)")
+def _parse_text_events(
+    table: reader.TextTable, mapping: dict[str, str], cleaning: dict[str, int], opts: _Options
+) -> pd.DataFrame:
+    """Typed canonical events from a text table, every rule counted (all in DuckDB SQL)."""
+    con, where = table.con, table.where
+    q = {canonical: reader.sql_name(source) for canonical, source in mapping.items()}
+    first = reader.sql_name(table.columns[0])
+    header_row = " AND ".join(
+        f"coalesce(trim({reader.sql_name(c)}), '') = {reader.sql_text(c)}" for c in table.columns
+    )
+    # only a row whose first cell holds the first column's name can repeat the header
+    header_row = (
+        f"CASE WHEN contains({first}, {reader.sql_text(table.columns[0])}) "
+        f"THEN {header_row} ELSE FALSE END"
+    )
+    id_sql, ts_sql = q[schema.ID_COL], q[schema.TIME_COL]
+    amount = q.get(schema.AMOUNT_COL)
+    source = "raw"
+    thousands = True
+    if amount:
+        con.execute(
+            f"CREATE TEMP VIEW raw_clean AS SELECT *, {reader.amount_clean_sql(amount)} "
+            "AS _amount_clean FROM raw"
+        )
+        source = "raw_clean"
+        (style,) = con.execute(reader.amount_style_sql("_amount_clean", source)).fetchall()[0]
+        thousands = (style or 0) > 0 or ((style or 0) == 0 and table.sep != ";")
+    selects = [
+        f"trim({id_sql}) AS id_text",
+        f"{reader.is_null_sql(id_sql)} AS null_id",
+        f"{ts_sql} AS ts_text",
+        f"NOT {reader.is_null_sql(ts_sql)} AS ts_present",
+        f"{reader.timestamp_sql(ts_sql, opts.business_tz)} AS ts",
+    ]
+    for canonical in (schema.EVENT_TYPE_COL, schema.CHANNEL_COL):
+        if canonical in q:
+            selects.append(
+                f"CASE WHEN {reader.is_null_sql(q[canonical])} THEN NULL "
+                f"ELSE trim({q[canonical]}) END AS {canonical}"
+            )
+    if amount:
+        selects += [
+            f"{amount} AS amount_text",
+            f"{reader.is_null_sql(amount)} AS missing_amount",
+            f"CASE WHEN {reader.is_null_sql(amount)} THEN NULL "
+            f"ELSE {reader.amount_sql('_amount_clean', thousands)} END AS amount_any",
+            f"{reader.decimal_comma_sql('_amount_clean', thousands)} AS decimal_comma",
+        ]
+    # Raw text is kept only where parsing failed (for the first offending values).
+    texts = ["CASE WHEN ts IS NULL THEN ts_text END AS ts_text"]
+    if amount:
+        texts.append(
+            "CASE WHEN amount_any IS NULL OR NOT isfinite(amount_any) THEN amount_text END "
+            "AS amount_text"
+        )
+    excluded = "ts_text, amount_text" if amount else "ts_text"
+    con.execute(
+        f"CREATE TEMP TABLE parsed AS SELECT * EXCLUDE ({excluded}), {', '.join(texts)} "
+        f"FROM (SELECT {', '.join(selects)} FROM {source} WHERE NOT ({header_row}))"
+    )
+    (n_raw,) = con.execute("SELECT count(*) FROM raw").fetchall()[0]
+    (n_rows,) = con.execute("SELECT count(*) FROM parsed").fetchall()[0]
+    cleaning["repeated_header_lines"] = n_raw - n_rows
+    bad_time = "ts IS NULL AND NOT null_id"
+    (null_ids, bad_times, present_times) = _counts(
+        con,
+        f"SELECT count_if(null_id), count_if({bad_time}), count_if(NOT null_id AND "
+        "ts_present) FROM parsed",
+    )
+    cleaning["null_ids"], cleaning["unparseable_timestamps"] = null_ids, bad_times
+    examples = reader.first_values(
+        con, f"SELECT ts_text FROM parsed WHERE {bad_time} AND ts_text IS NOT NULL"
+    )
+    if present_times and bad_times == present_times:
+        raise DataError(
+            f"{where}: no usable rows: every timestamp in column {mapping[schema.TIME_COL]!r} "
+            f"is unparseable (rule: at least one event with an id and a parseable timestamp; "
+            f"first values {', '.join(map(repr, examples))})"
+        )
+    reader.check_loss(where, mapping[schema.TIME_COL], "timestamps unparseable", bad_times,
+                      present_times, examples, opts.max_unparseable_share)  # fmt: skip
+    keep = "NOT null_id AND ts IS NOT NULL"
+    columns = ["id_text AS customer_id", "ts"]
+    if schema.EVENT_TYPE_COL in q:
+        unknown = reader.sql_text(UNKNOWN_EVENT_TYPE)
+        columns.append(f"coalesce({schema.EVENT_TYPE_COL}, {unknown}) AS {schema.EVENT_TYPE_COL}")
+    if schema.CHANNEL_COL in q:
+        columns.append(schema.CHANNEL_COL)
+    if schema.EVENT_TYPE_COL in q:
+        (blank,) = _counts(
+            con, f"SELECT count_if({schema.EVENT_TYPE_COL} IS NULL) FROM parsed WHERE {keep}"
+        )
+        cleaning["blank_event_types"] = blank
+    if amount:
+        finite = "amount_any IS NOT NULL AND isfinite(amount_any)"
+        counts = _counts(
+            con,
+            f"SELECT count_if(decimal_comma), count_if(missing_amount), "
+            f"count_if(NOT missing_amount AND amount_any IS NULL), "
+            f"count_if(amount_any IS NOT NULL AND NOT isfinite(amount_any)), "
+            f"count_if(NOT missing_amount) FROM parsed WHERE {keep}",
+        )
+        cleaning["decimal_comma_amounts"], cleaning["missing_amounts"] = counts[0], counts[1]
+        cleaning["unparseable_amounts"], cleaning["non_finite_amounts"] = counts[2], counts[3]
+        bad = counts[2] + counts[3]
+        examples = reader.first_values(
+            con, f"SELECT amount_text FROM parsed WHERE {keep} AND NOT missing_amount "
+            f"AND NOT ({finite})",
+        )  # fmt: skip
+        reader.check_loss(where, mapping[schema.AMOUNT_COL], "amounts unparseable", bad,
+                          counts[4], examples, opts.max_unparseable_share)  # fmt: skip
+        columns.append(f"CASE WHEN {finite} THEN amount_any END AS {schema.AMOUNT_COL}")
+    query = f"SELECT {', '.join(columns)} FROM parsed WHERE {keep}"
+    arrow = con.sql(query).to_arrow_table()
+    for name in (schema.EVENT_TYPE_COL, schema.CHANNEL_COL):  # category columns, Arrow-fast
+        if name in arrow.column_names:
+            index = arrow.column_names.index(name)
+            arrow = arrow.set_column(index, name, arrow.column(name).dictionary_encode())
+    events = arrow.to_pandas()
+    events[schema.TIME_COL] = events[schema.TIME_COL].astype("datetime64[us]")
+    events[schema.ID_COL] = events[schema.ID_COL].astype("str")
+    return _complete_columns(events)
 
 
-def _split_fields(line: str, sep: str) -> list[str]:
-    return [part.strip().strip("\"'").strip() for part in line.split(sep)]
-
-
-def _sniff_separator(header: str, sample: list[str], required: tuple[str, str]) -> str:
-    """The separator that splits the header into the required columns, else the most fields."""
-    best, best_score = ",", (-1, -1, -1)
-    for candidate in CSV_SEPARATORS:
-        fields = _split_fields(header, candidate)
-        has_required = all(name in fields for name in required)
-        consistent = sum(1 for line in sample if line.count(candidate) == header.count(candidate))
-        score = (int(has_required), consistent if len(fields) > 1 else -1, len(fields))
-        if score > best_score:
-            best, best_score = candidate, score
-    return best
-
-
-def _is_null_token(values: pd.Series) -> pd.Series:
-    return values.str.strip().str.lower().isin(NULL_TOKENS)
-
-
-def _parse_timestamps(values: pd.Series) -> pd.Series:
-    """Parse ISO-8601 first, then any other format; tz-aware stamps become naive UTC."""
-    parsed = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
-    retry = parsed.isna() & values.notna()
-    if retry.any():
-        parsed = parsed.copy()
-        parsed[retry] = pd.to_datetime(values[retry], format="mixed", errors="coerce", utc=True)
-    return parsed.dt.tz_localize(None).astype("datetime64[us]")
-
-
-def _parse_amounts(values: pd.Series, sep: str, cleaning: dict[str, int]) -> pd.Series:
-    text = values.str.strip().str.strip(CURRENCY_CHARS)
-    missing = _is_null_token(text)
-    # "1,234.50" (thousands commas), "12,5" and "1.234,50" (decimal comma) are all common.
-    thousands = text.str.match(_THOUSANDS_COMMA) & (sep != ",")
-    dotted = text.str.match(_THOUSANDS_DOT_DECIMAL_COMMA)
-    decimal_comma = ~thousands & (dotted | text.str.match(_DECIMAL_COMMA))
-    text = text.where(~thousands, text.str.replace(",", "", regex=False))
-    text = text.where(~dotted, text.str.replace(".", "", regex=False))
-    text = text.where(~decimal_comma, text.str.replace(",", ".", regex=False))
-    amounts = pd.to_numeric(text.where(~missing), errors="coerce").astype("float64")
-    cleaning["decimal_comma_amounts"] = int(decimal_comma.sum())
-    cleaning["missing_amounts"] = int(missing.sum())
-    cleaning["unparseable_amounts"] = int((amounts.isna() & ~missing).sum())
-    return amounts
-
-
-def _parse_text_events(raw: pd.DataFrame, cleaning: dict[str, int], sep: str) -> pd.DataFrame:
-    ids = raw[schema.ID_COL].str.strip()
-    null_id = _is_null_token(ids)
-    cleaning["null_ids"] = int(null_id.sum())
-    times = _parse_timestamps(raw[schema.TIME_COL].str.strip())
-    bad_time = times.isna() & ~null_id
-    cleaning["unparseable_timestamps"] = int(bad_time.sum())
-    keep = ~null_id & ~bad_time
-    events = pd.DataFrame({schema.ID_COL: ids[keep].astype("str"), schema.TIME_COL: times[keep]})
-    if schema.EVENT_TYPE_COL in raw:
-        types = raw.loc[keep, schema.EVENT_TYPE_COL].str.strip()
-        blank = _is_null_token(types)
-        cleaning["blank_event_types"] = int(blank.sum())
-        events[schema.EVENT_TYPE_COL] = types.where(~blank, UNKNOWN_EVENT_TYPE)
-    if schema.CHANNEL_COL in raw:
-        channels = raw.loc[keep, schema.CHANNEL_COL].str.strip()
-        events[schema.CHANNEL_COL] = channels.where(~_is_null_token(channels))
-    if schema.AMOUNT_COL in raw:
-        events[schema.AMOUNT_COL] = _parse_amounts(raw.loc[keep, schema.AMOUNT_COL], sep, cleaning)
-    return _complete_columns(events.reset_index(drop=True))
+def _counts(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[int, ...]:
+    """One row of counts (0 where an aggregate over no rows gives NULL)."""
+    return tuple(int(value or 0) for value in con.execute(sql).fetchall()[0])
 
 
 def _canonical_typed_events(
-    raw: pd.DataFrame, cleaning: dict[str, int], where: str
+    raw: pd.DataFrame, cleaning: dict[str, int], where: str, opts: _Options
 ) -> pd.DataFrame:
     """Bring a typed (Parquet or DataFrame) event table to the canonical dtypes."""
     events = _complete_columns(raw)
@@ -377,28 +426,57 @@ def _canonical_typed_events(
         null_id |= text.str.strip().eq("")
     cleaning["null_ids"] = int(null_id.sum())
     times = events[schema.TIME_COL]
-    if not pd.api.types.is_datetime64_any_dtype(times):
-        times = _parse_timestamps(times.astype("str"))
-    elif getattr(times.dt, "tz", None) is not None:
-        times = times.dt.tz_convert(None)
+    present = times.notna() & ~null_id
+    times = reader.parse_timestamps(times, opts.business_tz)
     bad_time = times.isna() & ~null_id
     cleaning["unparseable_timestamps"] = int(bad_time.sum())
-    if not pd.api.types.is_numeric_dtype(events[schema.AMOUNT_COL]):
-        raise DataError(
-            f"{where}: column {schema.AMOUNT_COL!r} is not numeric (rule: amounts are numbers)"
-        )
+    if cleaning["unparseable_timestamps"]:
+        examples = events.loc[bad_time & present, schema.TIME_COL].astype("str").head(3).tolist()
+        if present.any() and bad_time[present].all():
+            raise DataError(
+                f"{where}: no usable rows: every timestamp in column {schema.TIME_COL!r} is "
+                f"unparseable (rule: at least one event with an id and a parseable timestamp; "
+                f"first values {', '.join(map(repr, examples))})"
+            )
+        reader.check_loss(where, schema.TIME_COL, "timestamps unparseable",
+                          int((bad_time & present).sum()), int(present.sum()), examples,
+                          opts.max_unparseable_share)  # fmt: skip
+    amounts = events[schema.AMOUNT_COL]
+    if not pd.api.types.is_numeric_dtype(amounts) or pd.api.types.is_bool_dtype(amounts):
+        amounts = _typed_text_amounts(amounts, cleaning, where, opts)
+    amounts = amounts.astype("float64")
+    non_finite = np.isinf(amounts.to_numpy())
+    cleaning["non_finite_amounts"] = int(non_finite.sum())
+    if non_finite.any():
+        amounts = amounts.mask(non_finite)
     keep = ~(null_id | bad_time)
     if keep.all():
         out = pd.DataFrame({schema.ID_COL: ids.astype("str"), schema.TIME_COL: times})
         rest = events
     else:
         out = pd.DataFrame({schema.ID_COL: ids[keep].astype("str"), schema.TIME_COL: times[keep]})
-        rest = events.loc[keep]
+        rest, amounts = events.loc[keep], amounts[keep]
     out[schema.TIME_COL] = out[schema.TIME_COL].astype("datetime64[us]")
     for col in (schema.EVENT_TYPE_COL, schema.CHANNEL_COL):
         out[col] = rest[col]
-    out[schema.AMOUNT_COL] = rest[schema.AMOUNT_COL].astype("float64")
+    out[schema.AMOUNT_COL] = amounts
     return out.reset_index(drop=True)
+
+
+def _typed_text_amounts(
+    values: pd.Series, cleaning: dict[str, int], where: str, opts: _Options
+) -> pd.Series:
+    """Amounts stored as text in a typed source, parsed like a CSV's and counted."""
+    text = values.astype("str").where(values.notna())
+    amounts, decimal_comma = reader.parse_amounts(text)
+    missing = text.isna() | text.str.strip().str.lower().isin(reader.NULL_TOKENS)
+    bad = amounts.isna() & ~missing
+    cleaning["decimal_comma_amounts"] = decimal_comma
+    cleaning["unparseable_amounts"] = int(bad.sum())
+    examples = text[bad].head(3).tolist()
+    reader.check_loss(where, schema.AMOUNT_COL, "amounts unparseable", int(bad.sum()),
+                      int((~missing).sum()), examples, opts.max_unparseable_share)  # fmt: skip
+    return amounts
 
 
 def _complete_columns(events: pd.DataFrame) -> pd.DataFrame:
@@ -413,9 +491,14 @@ def _complete_columns(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def _finish_events(
-    events: pd.DataFrame, cleaning: dict[str, int], drop_zero_amounts: bool
+    events: pd.DataFrame, cleaning: dict[str, int], opts: _Options, where: str
 ) -> pd.DataFrame:
-    """Shared rules: category dtypes, exact duplicates, zero and negative amounts."""
+    """Shared rules: category dtypes, events after as-of, duplicates, zero and negative amounts."""
+    if opts.as_of is not None:
+        late = (events[schema.TIME_COL] > opts.as_of).to_numpy()
+        cleaning["events_after_as_of"] = int(late.sum())
+        if late.any():
+            events = events[~late].reset_index(drop=True)
     for col in (schema.EVENT_TYPE_COL, schema.CHANNEL_COL):
         if not isinstance(events[col].dtype, pd.CategoricalDtype):
             events[col] = events[col].astype("category")
@@ -427,7 +510,9 @@ def _finish_events(
             .cat.add_categories([UNKNOWN_EVENT_TYPE])
             .fillna(UNKNOWN_EVENT_TYPE)
         )
-    duplicate_rows, n_customer_days = _find_duplicates_and_days(events)
+    duplicate_rows, n_customer_days, zero_padded = _find_duplicates_and_days(events)
+    # "007" and "7" stay two customers (ids are text); counted so that a user can check.
+    cleaning["ids_differing_only_by_leading_zeros"] = zero_padded
     cleaning["duplicate_rows"] = len(duplicate_rows)
     if len(duplicate_rows):
         keep = np.ones(len(events), dtype=bool)
@@ -438,19 +523,20 @@ def _finish_events(
     zero = amounts.eq(0)
     cleaning["zero_amounts"] = int(zero.sum())
     cleaning["negative_amounts"] = int(amounts.lt(0).sum())
-    if drop_zero_amounts and cleaning["zero_amounts"]:
+    if opts.drop_zero_amounts and cleaning["zero_amounts"]:
         events = events[~zero].reset_index(drop=True)
         cleaning["zero_amounts_dropped"] = cleaning["zero_amounts"]
     if events.empty:
         raise DataError(
-            "event log: no usable rows after cleaning (rule: at least one event with "
+            f"{where}: no usable rows after cleaning (rule: at least one event with "
             "an id and a parseable timestamp)"
         )
     return events
 
 
-def _find_duplicates_and_days(events: pd.DataFrame) -> tuple[np.ndarray, int]:
-    """Positions of rows that exactly repeat an earlier row, and distinct (customer, day) pairs.
+def _find_duplicates_and_days(events: pd.DataFrame) -> tuple[np.ndarray, int, int]:
+    """Positions of rows that exactly repeat an earlier row, distinct (customer, day) pairs,
+    and distinct ids that another id equals once leading zeros are removed.
 
     Found in DuckDB (one grouping pass, then a join against the few repeated keys), which
     stays fast and lean on tens of millions of rows where pandas ``duplicated`` does not.
@@ -465,7 +551,7 @@ def _find_duplicates_and_days(events: pd.DataFrame) -> tuple[np.ndarray, int]:
             f"CREATE TEMP TABLE repeated AS SELECT {', '.join(keys)}, min(_row) AS first_row "
             f"FROM events_frame GROUP BY {', '.join(keys)} HAVING count(*) > 1"
         )
-        (n_repeated,) = con.execute("SELECT count(*) FROM repeated").fetchone()
+        (n_repeated,) = con.execute("SELECT count(*) FROM repeated").fetchall()[0]
         rows = np.array([], dtype=np.int64)
         if n_repeated:
             found = con.execute(
@@ -475,18 +561,21 @@ def _find_duplicates_and_days(events: pd.DataFrame) -> tuple[np.ndarray, int]:
             rows = np.sort(found["_row"].astype(np.int64))
         (n_customer_days,) = con.execute(
             "SELECT count(*) FROM (SELECT DISTINCT customer_id, CAST(ts AS DATE) FROM events_frame)"
-        ).fetchone()
+        ).fetchall()[0]
+        (zero_padded,) = con.execute(
+            "SELECT count(*) - count(DISTINCT ltrim(c, '0')) "
+            "FROM (SELECT DISTINCT customer_id AS c FROM events_frame)"
+        ).fetchall()[0]
     finally:
         con.close()
-    return rows, int(n_customer_days)
+    return rows, int(n_customer_days), int(zero_padded)
 
 
-def _canonical_customers(customers: pd.DataFrame) -> pd.DataFrame:
+def _canonical_customers(customers: pd.DataFrame, business_tz: str) -> pd.DataFrame:
     customers = customers.drop(columns=[c for c in schema.PERSONAL_FIELDS if c in customers])
     customers[schema.ID_COL] = customers[schema.ID_COL].astype("str")
     if "lead_created_at" in customers:
-        stamps = customers["lead_created_at"]
-        if getattr(stamps.dt, "tz", None) is not None:
-            stamps = stamps.dt.tz_convert(None)
-        customers["lead_created_at"] = stamps.astype("datetime64[us]")
+        customers["lead_created_at"] = reader.to_business_time(
+            customers["lead_created_at"], business_tz
+        )
     return customers.reset_index(drop=True)

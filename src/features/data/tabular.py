@@ -5,12 +5,16 @@ A ready table skips the event log: its columns are the features. Text columns be
 and blank cells become missing values instead of crashing the models. Personal fields and
 identifier-like text columns never become features.
 
-May import the foundation modules only.
+Files (CSV/TSV/TXT, optionally gzip; Excel; Parquet) are read by ``features.data.reader``;
+ids stay text. Personal fields are recognised by name (``PERSONAL_COLUMN_NAMES``: name,
+phone, ID-card number, e-mail, address, in English or Chinese) and dropped with a note.
+
+May import the foundation modules and ``features.data.reader``.
 """
 
 from __future__ import annotations
 
-import csv
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,14 +25,24 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features import schema
+from features.data import reader
+from features.data.reader import DataError
 
 # A text column with more distinct values than this share of rows is an identifier, not a feature.
 IDENTIFIER_SHARE = 0.5
-_CSV_DELIMITERS = ",;\t|"
+# Column names of personal data in customer exports (compared lower-case, stripped): never
+# features, never written.
+PERSONAL_COLUMN_NAMES = frozenset(
+    {*schema.PERSONAL_FIELDS, "name", "customer_name", "姓名", "客户姓名", "phone", "mobile",
+     "phone_number", "telephone", "手机", "手机号", "手机号码", "电话", "联系电话", "id_card",
+     "id_card_number", "id_number", "identity_card", "身份证", "身份证号", "身份证号码", "email",
+     "e-mail", "邮箱", "电子邮箱", "address", "地址", "家庭住址"}
+)  # fmt: skip
+_LEADING_ZERO = re.compile(r"^[+-]?0\d")
 _JSON_SPECIAL = re.compile(r'[\[\]{}":,]')
 
 
-class TableError(ValueError):
+class TableError(DataError):
     """A ready table cannot be used as it is (missing column, one class only, ...)."""
 
 
@@ -51,37 +65,87 @@ class ReadyTable:
     notes: list[str] = field(default_factory=list)
 
 
-def sniff_delimiter(path: str | Path) -> str:
-    """Delimiter of a CSV file from its first lines (``,`` ``;`` tab or ``|``)."""
-    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
-        sample = handle.read(64 * 1024)
-    if not sample.strip():
-        raise TableError(f"{path}: file is empty")
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=_CSV_DELIMITERS).delimiter
-    except csv.Error:
-        header = sample.splitlines()[0]
-        return max(_CSV_DELIMITERS, key=header.count)
+def personal_columns(columns: Sequence[str]) -> list[str]:
+    """The columns whose names say they hold personal data (name, phone, ID card ...)."""
+    return [c for c in columns if str(c).strip().lower() in PERSONAL_COLUMN_NAMES]
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (delimiter sniffed) or Parquet file as it is."""
+def read_table(path: str | Path, text_cols: Sequence[str] = ()) -> pd.DataFrame:
+    """Read a CSV/TSV/TXT, Excel or Parquet table; text columns of numbers become numbers.
+
+    Text files go through ``features.data.reader`` (separator, quotes and encoding handled).
+    A column stays text when it is named in ``text_cols`` or any value has a leading zero
+    (``007``): identifiers keep their zeros.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise TableError(f"{path}: file not found")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    return pd.read_csv(path, sep=sniff_delimiter(path), skipinitialspace=True)
+    try:
+        if path.suffix.lower() in reader.PARQUET_SUFFIXES:
+            reader.check_file(path, "the table")
+            try:
+                return pd.read_parquet(path)
+            except Exception as exc:  # a truncated or foreign file: one clear line
+                raise DataError(f"{path}: cannot be read as Parquet ({exc})") from None
+        table = reader.read_text_table(path, what="the table")
+        try:
+            frame = table.con.sql("SELECT * FROM raw").to_arrow_table().to_pandas()
+        finally:
+            table.close()
+    except TableError:
+        raise
+    except DataError as exc:
+        raise TableError(str(exc)) from None
+    frame.columns = table.columns
+    for name in frame.columns:
+        if name not in text_cols:
+            frame[name] = infer_text_column(frame[name])
+    return frame
+
+
+def infer_text_column(series: pd.Series) -> pd.Series:
+    """A text column as int64/float64 when every non-blank cell is a number, else unchanged.
+
+    Amount formats count as numbers ("1,234.50", "¥12", "(3.50)"); a leading zero keeps it text.
+    """
+    text = series.str.strip()
+    present = text.notna() & ~text.str.lower().isin(reader.NULL_TOKENS)
+    if not present.any() or text[present].str.match(_LEADING_ZERO).any():
+        return series
+    numbers = pd.to_numeric(text.where(present), errors="coerce")
+    if numbers[present].isna().any():
+        numbers, _ = reader.parse_amounts(text.where(present))
+        if numbers[present].isna().any():
+            return series
+    if present.all() and (numbers == numbers.round()).all() and numbers.abs().max() < 2**53:
+        return numbers.astype("int64")
+    return numbers.astype("float64")
 
 
 def read_columns(path: str | Path) -> list[str]:
-    """Column names of a CSV or Parquet file without reading its rows."""
+    """Column names of a CSV, Excel or Parquet file (remembered while the file is unchanged)."""
     path = Path(path)
-    if not path.is_file():
-        raise TableError(f"{path}: file not found")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return list(pq.read_schema(path).names)
-    return list(pd.read_csv(path, sep=sniff_delimiter(path), nrows=0).columns.str.strip())
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    key = (str(path), stat.st_mtime_ns, stat.st_size) if stat else (str(path), 0, 0)
+    return list(_read_columns(*key))
+
+
+@functools.lru_cache(maxsize=16)
+def _read_columns(name: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    return tuple(_columns_of(Path(name)))
+
+
+def _columns_of(path: Path) -> list[str]:
+    if path.suffix.lower() in reader.PARQUET_SUFFIXES:
+        try:
+            reader.check_file(path, "the table")
+            return list(pq.read_schema(path).names)
+        except DataError as exc:
+            raise TableError(str(exc)) from None
+        except Exception as exc:  # a truncated or foreign file: one clear line
+            raise TableError(f"{path}: cannot be read as Parquet ({exc})") from None
+    return list(read_table(path).columns)
 
 
 def sanitize_column_names(columns: Sequence[str]) -> list[str]:
@@ -164,6 +228,10 @@ def prepare_ready_table(
     notes: list[str] = []
     if target not in table.columns:
         raise TableError(f"{source}: target column {target!r} not found (parameter target)")
+    if target in drop_cols:
+        raise TableError(
+            f"{source}: target column {target!r} is also listed in drop_cols (parameter drop_cols)"
+        )
     missing_drop = [c for c in drop_cols if c not in table.columns]
     if missing_drop:
         raise TableError(f"{source}: drop_cols {missing_drop} not found in the table")
@@ -194,7 +262,7 @@ def prepare_ready_table(
 
     times = None
     if time_col and time_col in table.columns:
-        parsed = pd.to_datetime(table[time_col], errors="coerce")
+        parsed = reader.parse_timestamps(table[time_col])
         if parsed.notna().mean() >= 0.99:
             times = parsed.rename(time_col)
         else:
@@ -205,9 +273,9 @@ def prepare_ready_table(
         excluded.add(id_col)
     if time_col:
         excluded.add(time_col)
-    personal = [c for c in table.columns if c in schema.PERSONAL_FIELDS]
+    personal = personal_columns(table.columns)
     if personal:
-        notes.append(f"personal fields {personal} never become features")
+        notes.append(f"personal fields {personal} dropped before anything is written")
         excluded.update(personal)
 
     columns: dict[str, pd.Series] = {}
@@ -245,8 +313,8 @@ def load_ready_table(
     id_col: str | None = None,
     time_col: str | None = None,
 ) -> ReadyTable:
-    """Read a CSV or Parquet ready table and prepare it (see ``prepare_ready_table``)."""
-    table = read_table(path)
+    """Read a CSV, Excel or Parquet ready table and prepare it (see ``prepare_ready_table``)."""
+    table = read_table(path, text_cols=[id_col] if id_col else ())
     return prepare_ready_table(
         table,
         target=target,

@@ -194,7 +194,7 @@ def build_processed(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point; returns the exit code (2 on bad input)."""
+    """Command-line entry point: exit 0 done, 1 bad data (nothing written), 2 bad parameters."""
     parser = argparse.ArgumentParser(
         prog="python -m features.processed", description=build_processed.__doc__
     )
@@ -206,6 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--min-class-count", type=int, default=defaults.MIN_CLASS_COUNT)
     parser.add_argument("--out-root", type=Path, default=None)
     args = parser.parse_args(argv)
+    if not args.dataset_dir.exists():
+        print(f"error: parameter dataset_dir: {args.dataset_dir} not found", file=sys.stderr)
+        return 2
     try:
         build_processed(
             args.dataset_dir,
@@ -216,7 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.min_class_count,
             root=args.out_root,
         )
-    except (DataError, HorizonError, InsufficientDataError, ValueError) as exc:
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (HorizonError, InsufficientDataError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

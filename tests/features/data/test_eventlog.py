@@ -82,7 +82,10 @@ def test_gb18030_text_and_timezones(tmp_path):
     path = _write(tmp_path, "log.csv", text, encoding="gb18030")
     log = load_event_log(path, verbose=False)
     assert log.events["customer_id"].iloc[0] == "客户1"
-    assert log.events["ts"].iloc[0] == pd.Timestamp("2024-03-01 02:00:00")
+    # time-zone rule: aware stamps become naive business time (Asia/Shanghai by default)
+    assert log.events["ts"].iloc[0] == pd.Timestamp("2024-03-01 10:00:00")
+    utc = load_event_log(path, business_tz="UTC", verbose=False)
+    assert utc.events["ts"].iloc[0] == pd.Timestamp("2024-03-01 02:00:00")
 
 
 def test_missing_configured_column_names_file_column_and_rule(tmp_path):
