@@ -57,6 +57,7 @@ class StudyData:
     data_hashes: dict[str, str] = field(default_factory=dict)
     eval_data_hash: str = ""
     notes: list[str] = field(default_factory=list)
+    cleaning: dict[str, int] = field(default_factory=dict)
 
     @property
     def feature_names(self) -> list[str]:
@@ -288,6 +289,7 @@ def _prepare_event_study(params: StudyParams) -> StudyData:
         oracle_roc_auc=oracle_auc,
         data_hashes=test_snapshot.input_hashes,
         notes=notes,
+        cleaning=dict(test_snapshot.cleaning),
     )
 
 

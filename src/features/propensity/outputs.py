@@ -153,6 +153,8 @@ def save_and_track(
         }
         tracking.log_params_flat(logged)
         tracking.log_metrics_safe(results.metrics)
+        # What the reader cleaned stays visible beside the model (event logs; counts per rule).
+        tracking.log_metrics_safe({f"cleaning_{k}": v for k, v in data.cleaning.items()})
         for name, fig in figures.items():
             files[name] = tracking.log_figure(fig, name, out)
         for name, table in result_tables(results).items():

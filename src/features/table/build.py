@@ -26,6 +26,7 @@ import pandas as pd
 
 from features import schema
 from features.data.eventlog import DataError, EventLog
+from features.data.reader import business_timestamp
 from features.defaults import FEATURE_WINDOWS
 from features.schema import ORDER_EVENT
 from features.table import aggregate, derive
@@ -51,7 +52,11 @@ EventSource = pd.DataFrame | EventLog | str | os.PathLike
 
 
 def parse_cutoff(cutoff: Any) -> pd.Timestamp:
-    """Cutoff as a naive Timestamp; raises ValueError for unparseable or tz-aware values."""
+    """Cutoff as naive business time; raises ValueError for unparseable values.
+
+    The time-zone rule of ``features.data.reader``: a naive cutoff is business time as it is; an
+    aware one is converted to ``schema.BUSINESS_TZ`` and made naive, like the event stamps.
+    """
     try:
         stamp = pd.Timestamp(cutoff)
     except (TypeError, ValueError) as exc:
@@ -60,9 +65,7 @@ def parse_cutoff(cutoff: Any) -> pd.Timestamp:
         ) from exc
     if pd.isna(stamp):
         raise ValueError(f"cutoff {cutoff!r}: not a date (rule: ISO date such as '2025-07-01')")
-    if stamp.tzinfo is not None:
-        raise ValueError(f"cutoff {cutoff!r}: has a time zone (rule: naive local time)")
-    return stamp.as_unit("us")
+    return business_timestamp(stamp).as_unit("us")
 
 
 def is_nev_log(event_types: Iterable[str], customer_columns: Iterable[str] = ()) -> bool:

@@ -144,3 +144,13 @@ def test_reasons_only_for_the_buckets_asked(lab):
     pd.testing.assert_series_equal(
         high.campaign.loc[is_high, "reason_1"], full.campaign.loc[is_high, "reason_1"]
     )
+
+
+def test_the_champion_run_logs_what_the_reader_cleaned(lab):
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    version = client.get_model_version_by_alias("nev-churn", "champion")
+    metrics = client.get_run(version.run_id).data.metrics
+    cleaning = {k: v for k, v in metrics.items() if k.startswith("cleaning_")}
+    assert "cleaning_duplicate_rows" in cleaning and all(v >= 0 for v in cleaning.values())

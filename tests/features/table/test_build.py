@@ -11,7 +11,7 @@ import pytest
 from features import schema
 from features.data.eventlog import DataError, load_event_log
 from features.table import registry
-from features.table.build import build_features, is_nev_log
+from features.table.build import build_features, is_nev_log, parse_cutoff
 
 CUTOFF = pd.Timestamp("2025-07-01")
 
@@ -286,3 +286,8 @@ def test_bad_arguments(nev_events, nev_customers):
         build_features(nev_events.drop(columns="ts"), CUTOFF)
     with pytest.raises(DataError, match="column 'customer_id' not found"):
         build_features(nev_events, CUTOFF, nev_customers.drop(columns="customer_id"))
+
+
+def test_an_aware_cutoff_is_converted_to_business_time():
+    assert parse_cutoff("2025-07-01T00:00:00Z") == pd.Timestamp("2025-07-01 08:00")
+    assert parse_cutoff("2025-07-01") == pd.Timestamp("2025-07-01")
