@@ -170,59 +170,96 @@ def _last_active_day(active_days: pd.Series, cutoff_day: int) -> np.ndarray:
     return last
 
 
+class _OwnerState:
+    """Owners delivered before the cutoff: churn hazard per day and the quiet-owner posterior."""
+
+    def __init__(self, rows: pd.DataFrame, cutoff: pd.Timestamp) -> None:
+        self.c = int((cutoff - _EPOCH) / _DAY)
+        delivery = rows["delivery_ts"]
+        self.eligible = (delivery < cutoff).to_numpy(dtype=bool, na_value=False)
+        sub = rows.loc[self.eligible]
+        self.sub = sub
+        delivery_day = ((sub["delivery_ts"] - _EPOCH) // _DAY).to_numpy(dtype=np.int64)
+        self.last = np.maximum(_last_active_day(sub[ACTIVE_DAYS_COL], self.c), delivery_day)
+        self.daily_hazard = sub["churn_hazard"].to_numpy(dtype=np.float64) / DAYS_PER_YEAR
+        self.factor = sub["winter_hazard_factor"].to_numpy(dtype=np.float64)
+        self.base_rate = sub["activity_rate"].to_numpy(dtype=np.float64)
+        self.winter_rate = sub["winter_activity_rate"].to_numpy(dtype=np.float64)
+        self.year_end = delivery_day + 365  # last day of the first year of ownership
+
+    def hazard(self, day: int) -> np.ndarray:
+        calendar = churn_day_weights(np.array([day]), self.factor)
+        second = np.where(day > self.year_end, SECOND_YEAR_HAZARD_FACTOR, 1.0)
+        return self.daily_hazard * calendar * second
+
+    def rate(self, day: int) -> np.ndarray:
+        return self.winter_rate if is_winter(np.array([day]))[0] else self.base_rate
+
+    def p_churned(self) -> np.ndarray:
+        """Posterior that the owner churned at a midnight in (last day, cutoff], given no
+        event on the days between the last event and the cutoff."""
+        n = len(self.sub)
+        survive, quiet, churned_w = np.ones(n), np.ones(n), np.zeros(n)
+        for day in range(int(self.last.min()) + 1, self.c + 1):
+            started = day > self.last
+            h = np.where(started, self.hazard(day), 0.0)
+            churned_w += started * survive * quiet * -np.expm1(-h)
+            survive *= np.exp(-h)
+            if day < self.c:
+                quiet *= np.exp(-np.where(started, self.rate(day), 0.0))
+        alive_w = survive * quiet
+        return churned_w / (churned_w + alive_w)
+
+
 def churn_probabilities(rows: pd.DataFrame, cutoff: pd.Timestamp, horizon: int) -> np.ndarray:
     """P(no event in [cutoff, cutoff + horizon) | latent rates, activity before the cutoff)."""
-    c = int((cutoff - _EPOCH) / _DAY)
-    delivery = rows["delivery_ts"]
-    eligible = (delivery < cutoff).to_numpy(dtype=bool, na_value=False)
+    state = _OwnerState(rows, cutoff)
     out = np.full(len(rows), np.nan)
-    if not eligible.any():
+    if not state.eligible.any():
         return out
-    sub = rows.loc[eligible]
-    delivery_day = ((sub["delivery_ts"] - _EPOCH) // _DAY).to_numpy(dtype=np.int64)
-    last = np.maximum(_last_active_day(sub[ACTIVE_DAYS_COL], c), delivery_day)
-    daily_hazard = sub["churn_hazard"].to_numpy(dtype=np.float64) / DAYS_PER_YEAR
-    factor = sub["winter_hazard_factor"].to_numpy(dtype=np.float64)
-    base_rate = sub["activity_rate"].to_numpy(dtype=np.float64)
-    winter_rate = sub["winter_activity_rate"].to_numpy(dtype=np.float64)
-
-    year_end = delivery_day + 365  # last day of the first year of ownership
-
-    def hazard(day: int) -> np.ndarray:
-        calendar = churn_day_weights(np.array([day]), factor)
-        return daily_hazard * calendar * np.where(day > year_end, SECOND_YEAR_HAZARD_FACTOR, 1.0)
-
-    def rate(day: int) -> np.ndarray:
-        return winter_rate if is_winter(np.array([day]))[0] else base_rate
-
-    # Posterior that the owner churned at a midnight in (last day, cutoff], given no event on
-    # the days between the last event and the cutoff.
-    survive = np.ones(len(sub))
-    quiet = np.ones(len(sub))
-    churned_w = np.zeros(len(sub))
-    for day in range(int(last.min()) + 1, c + 1):
-        started = day > last
-        h = np.where(started, hazard(day), 0.0)
-        churned_w += started * survive * quiet * -np.expm1(-h)
-        survive *= np.exp(-h)
-        if day < c:
-            quiet *= np.exp(-np.where(started, rate(day), 0.0))
-    alive_w = survive * quiet
-    p_churned = churned_w / (churned_w + alive_w)
-
+    p_churned = state.p_churned()
     # Alive at the cutoff: no event over the horizon (churn at a midnight before the next
     # event, or simply no event).
-    survive = np.ones(len(sub))
-    quiet = np.ones(len(sub))
-    p_quiet = np.zeros(len(sub))
+    n, c = len(state.sub), state.c
+    survive, quiet, p_quiet = np.ones(n), np.ones(n), np.zeros(n)
     for day in range(c, c + horizon):
         if day > c:
-            h = hazard(day)
+            h = state.hazard(day)
             p_quiet += survive * -np.expm1(-h) * quiet
             survive *= np.exp(-h)
-        quiet *= np.exp(-rate(day))
+        quiet *= np.exp(-state.rate(day))
     p_quiet += survive * quiet
-    out[eligible] = p_churned + (1 - p_churned) * p_quiet
+    out[state.eligible] = p_churned + (1 - p_churned) * p_quiet
+    return out
+
+
+def expected_value(
+    truth: pd.DataFrame, customer_ids: Iterable[str], cutoff: str | pd.Timestamp, horizon_days: int
+) -> pd.DataFrame:
+    """Expected value per stream in [cutoff, cutoff + horizon) of owners delivered before it.
+
+    Each stream's expected CNY per active year (truth ``value_rate_*``) times the expected
+    active days: the posterior that the owner has not churned yet (as for churn) times the
+    survival of the churn hazard over the horizon. Zero outside the owner population.
+    """
+    cutoff = pd.Timestamp(cutoff)
+    ids = pd.Index(customer_ids, name=schema.ID_COL)
+    rows = truth.set_index(schema.ID_COL).reindex(ids)
+    rate_cols = [c for c in rows.columns if c.startswith("value_rate_")]
+    if not rate_cols:
+        raise ValueError("truth has no value_rate_* columns (dataset from an older generator?)")
+    state = _OwnerState(rows, cutoff)
+    out = pd.DataFrame(0.0, index=ids, columns=[c.removeprefix("value_rate_") for c in rate_cols])
+    if not state.eligible.any():
+        return out
+    alive = 1 - state.p_churned()
+    survive, days = np.ones(len(state.sub)), np.zeros(len(state.sub))
+    for day in range(state.c, state.c + horizon_days):
+        if day > state.c:
+            survive *= np.exp(-state.hazard(day))
+        days += survive
+    rates = state.sub[rate_cols].to_numpy(dtype=np.float64)
+    out.iloc[state.eligible] = np.nan_to_num(rates) * (alive * days / DAYS_PER_YEAR)[:, None]
     return out
 
 
@@ -245,4 +282,3 @@ def oracle_roc_auc(
             f"{pd.Timestamp(cutoff).date()}, e.g. {list(probs.index[outside][:3])}"
         )
     return float(roc_auc_score(y.to_numpy(), probs.to_numpy()))
-

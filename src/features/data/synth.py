@@ -41,11 +41,17 @@ from features.data.synth_events import simulate_events
 from features.data.synth_funnel import Journeys, draw_journeys
 from features.data.synth_owners import DRIFT_RNG_TAG, Drift, Owners, draw_owners, drift_keep_mask
 from features.data.synth_people import CITY_NAMES, Customers, draw_customers
+from features.data.synth_value import (
+    TRUTH_VALUE_COLUMNS,
+    OwnerValue,
+    draw_owner_value,
+    revenue_events,
+)
 from features.data.synth_world import DAYS_PER_YEAR, WINTER_MONTHS, Window
 from features.io import atomic_dir, sha256_file, write_json
 from features.params import check_date, check_int
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 CHUNK_CUSTOMERS = 50_000
 PROGRESS_MIN_CUSTOMERS = 100_000
 SECONDS_PER_DAY = 86_400
@@ -61,7 +67,7 @@ TRUTH_EXTRA_COLUMNS = (
     "activity_rate",
     "winter_activity_rate",
     "winter_hazard_factor",
-)
+) + TRUTH_VALUE_COLUMNS  # expected CNY per active year by stream (features.data.synth_value)
 TRUTH_ALL_COLUMNS = schema.TRUTH_COLUMNS + TRUTH_EXTRA_COLUMNS
 
 SURNAMES = list(
@@ -180,6 +186,7 @@ def write_dataset_files(
     jour = draw_journeys(rng, cust, window)
     planted = Drift() if drift else None
     owners = draw_owners(rng, cust, jour, window, drift=planted)
+    value = draw_owner_value(seed, cust.persona, jour, owners)
     ids = customer_ids(n_customers)
 
     counts = {}
@@ -192,11 +199,11 @@ def write_dataset_files(
         orders_table(ids, cust, jour, window), folder / "orders.parquet"
     )
     counts["truth"] = _write_table(
-        truth_table(ids, cust, jour, owners, window), folder / "truth.parquet"
+        truth_table(ids, cust, jour, owners, window, value), folder / "truth.parquet"
     )
     counts["events"] = write_events(
         seeds[2], ids, cust, jour, owners, window, folder / "events.parquet", say,
-        drift=planted, drift_seed=seed,
+        drift=planted, drift_seed=seed, value=value,
     )  # fmt: skip
     manifest = build_manifest(n_customers, seed, window, folder, counts, drift=planted)
     write_json(manifest, folder / schema.MANIFEST_FILE)
@@ -304,6 +311,7 @@ def truth_table(
     jour: Journeys,
     owners: Owners,
     window: Window,
+    value: OwnerValue,
 ) -> pa.Table:
     """The evaluation-only truth table (schema.TRUTH_COLUMNS + TRUTH_EXTRA_COLUMNS)."""
     n = len(ids)
@@ -333,6 +341,8 @@ def truth_table(
         ),
         "winter_hazard_factor": _floats(owner_values(owners.winter_factor)),
     }
+    for k, name in enumerate(TRUTH_VALUE_COLUMNS):
+        columns[name] = _floats(owner_values(value.rates[:, k]))
     return pa.table({name: columns[name] for name in TRUTH_ALL_COLUMNS})
 
 
@@ -364,11 +374,13 @@ def write_events(
     say: Callable[[str], None] | None = None,
     drift: Drift | None = None,
     drift_seed: int = 0,
+    value: OwnerValue | None = None,
 ) -> int:
     """Simulate and write the events table chunk by chunk (sorted by customer_id, ts).
 
     With a ``drift``, each chunk's events are thinned afterwards (``drift_keep_mask``) with a
-    generator of their own, seeded ``(drift_seed, DRIFT_RNG_TAG, chunk)``.
+    generator of their own, seeded ``(drift_seed, DRIFT_RNG_TAG, chunk)``. With a ``value``,
+    the chunk's revenue events (``synth_value.revenue_events``) are added after that.
     """
     n = len(ids)
     n_chunks = -(-n // CHUNK_CUSTOMERS)
@@ -391,6 +403,13 @@ def write_events(
                 keep = drift_keep_mask(thin, ev_rows, days, cust, jour, window, drift)
                 ev_rows, days, ev_types, ev_channels, values = (
                     part[keep] for part in (ev_rows, days, ev_types, ev_channels, values)
+                )
+            if value is not None:
+                base = (ev_rows, days, ev_types, ev_channels, values)
+                extra = revenue_events(drift_seed, k, base, owner_pos, jour, owners, value,
+                                       cust.persona)  # fmt: skip
+                ev_rows, days, ev_types, ev_channels, values = (
+                    np.concatenate([a, b]) for a, b in zip(base, extra, strict=True)
                 )
             seconds = np.clip(_seconds(days), 0, window.days * SECONDS_PER_DAY).astype(np.int64)
             span = window.days * SECONDS_PER_DAY + 1

@@ -91,6 +91,22 @@ def json_number(value: Any, digits: int = 4) -> float | int | None:
     return None if math.isnan(value) else round(value, digits)
 
 
+MEAN_VALUE_COL = "mean_predicted_value"
+
+
+def mean_predicted_value_by_persona(
+    persona_of_customer: pd.Series, value: pd.DataFrame
+) -> pd.Series:
+    """Mean ``predicted_value`` (notebook 04's value.parquet) per persona id.
+
+    ``persona_of_customer`` maps customer_id (index) to persona id; customers without a
+    prediction are left out. Join the result to the summary as ``MEAN_VALUE_COL``.
+    """
+    predicted = value.set_index("customer_id")["predicted_value"]
+    joined = pd.DataFrame({"persona": persona_of_customer, "value": predicted}).dropna()
+    return joined.groupby("persona")["value"].mean().rename(MEAN_VALUE_COL)
+
+
 def build_persona_cards(
     summary: pd.DataFrame,
     traits: Mapping[int, Sequence[tuple[str, float]]],
@@ -129,6 +145,8 @@ def build_persona_cards(
             "n_leads_labelled": json_number(row.get("n_leads_labelled")),
             "churn_rate": json_number(row.get("churn_rate")),
             "n_owners_labelled": json_number(row.get("n_owners_labelled")),
+            # present when the summary carries it (``mean_predicted_value_by_persona``)
+            "mean_predicted_value": json_number(row.get(MEAN_VALUE_COL), 0),
             "seed_segment": SEED_SEGMENT_BY_THEME.get(theme or ""),
             "seed_segment_shares": {
                 segment: json_number(row.get(f"share_{segment}"))

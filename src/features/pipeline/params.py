@@ -33,6 +33,7 @@ DEFAULT_NOTEBOOKS = {
     "personas": "01_personas.ipynb",
     "conversion": "02_conversion.ipynb",
     "churn": "03_churn.ipynb",
+    "value": "04_value.ipynb",
     "monitoring": "10_monitoring.ipynb",
 }
 RESERVED_SECTIONS = ("common", "pipeline", "notebooks")
