@@ -48,6 +48,19 @@ def plain_value(value: Any) -> Any:
     return value
 
 
+def check_parameter_names(
+    params: Iterable[str], names: Iterable[str], error: type[ParameterError] = ParameterError
+) -> None:
+    """Every one of ``names`` is given and nothing else (papermill only warns on unknown ones)."""
+    given, expected = set(params), tuple(names)
+    missing = [name for name in expected if name not in given]
+    if missing:
+        raise error(f"parameter {missing[0]!r} is missing")
+    unknown = sorted(given - set(expected))
+    if unknown:
+        raise error(f"parameter {unknown[0]!r} is unknown")
+
+
 def _fail(name: str, value: Any, rule: str) -> None:
     raise ParameterError(f"parameter {name!r} = {value!r}: {rule}")
 

@@ -21,6 +21,7 @@ from features.params import (
     check_date,
     check_float,
     check_int,
+    check_parameter_names,
     check_str_list,
 )
 
@@ -110,12 +111,7 @@ def _column_name(name: str, value: Any) -> str:
 def validate_params(task: str, **params: Any) -> StudyParams:
     """Check every notebook parameter; raise ``ParameterError`` naming the first bad one."""
     check_choice("task", task, TASKS)
-    missing = [name for name in PARAMETER_NAMES if name not in params]
-    if missing:
-        raise ParameterError(f"parameter {missing[0]!r} is missing")
-    unknown = sorted(set(params) - set(PARAMETER_NAMES))
-    if unknown:
-        raise ParameterError(f"parameter {unknown[0]!r} is unknown")
+    check_parameter_names(params, PARAMETER_NAMES)
     p = params
     data_source = p["data_source"]
     if not isinstance(data_source, str) or not data_source.strip():

@@ -9,7 +9,13 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 from features import config
-from features.params import NotebookParams, ParameterError, check_date, check_int
+from features.params import (
+    NotebookParams,
+    ParameterError,
+    check_date,
+    check_int,
+    check_parameter_names,
+)
 
 
 class ValueParamError(ParameterError):
@@ -51,12 +57,7 @@ def _column(name: str, value: Any, optional: bool = False) -> str | None:
 
 def validate_value_params(**params: Any) -> ValueParams:
     """Check every notebook parameter; raise ``ValueParamError`` naming the first bad one."""
-    missing = [name for name in PARAMETER_NAMES if name not in params]
-    if missing:
-        raise ValueParamError(f"parameter {missing[0]!r} is missing")
-    unknown = sorted(set(params) - set(PARAMETER_NAMES))
-    if unknown:
-        raise ValueParamError(f"parameter {unknown[0]!r} is unknown")
+    check_parameter_names(params, PARAMETER_NAMES, ValueParamError)
     p = dict(params)
     try:
         check_int("n_customers", p["n_customers"], minimum=200, maximum=5_000_000)

@@ -115,7 +115,7 @@ def test_save_and_track_personas_writes_files_and_logs_the_run(tmp_path, blobs, 
         assignments,
         profiles,
         metrics,
-        {"k_selection": figure},
+        {"k_selection": figure, "truth_confusion": figure},  # a figure and a table may share a stem
         tables,
         tracking_uri=uri,
     )
@@ -130,6 +130,7 @@ def test_save_and_track_personas_writes_files_and_logs_the_run(tmp_path, blobs, 
         "k_selection",
         "k_curves",
         "truth_confusion",
+        "truth_confusion.csv",
     }
     assert {path.parent for path in saved.files.values()} == {parameters.output_dir}
     assert saved.files["personas"].name == "personas.parquet"
@@ -140,7 +141,8 @@ def test_save_and_track_personas_writes_files_and_logs_the_run(tmp_path, blobs, 
     assert written["data_hash"] == data.data_hash
     # Tables are written with their index (k, persona), as they always were.
     assert saved.files["k_curves"].read_text() == curves.set_index("k").to_csv()
-    assert saved.files["truth_confusion"].read_text() == truth_check.confusion.to_csv()
+    assert saved.files["truth_confusion"].name == "truth_confusion.png"
+    assert saved.files["truth_confusion.csv"].read_text() == truth_check.confusion.to_csv()
     table = pd.read_parquet(saved.files["personas"])
     pd.testing.assert_frame_equal(table, persona_table(assignments, profiles.names))
 
@@ -157,29 +159,6 @@ def test_save_and_track_personas_writes_files_and_logs_the_run(tmp_path, blobs, 
     np.testing.assert_array_equal(
         loaded.predict(features[list(matrix.columns.all)]), model.predict(matrix.values)
     )
-
-
-def test_a_figure_and_a_table_may_share_a_stem(tmp_path, blobs, matrix, latent_run):
-    features, _ = blobs
-    model, assignments, profiles, truth_check, _, _, _, metrics = latent_run
-    parameters = _parameters(tmp_path)
-    data = PersonaData(features=features, source="blobs", input_hashes={})
-    figure, _ = plt.subplots()
-    saved = save_and_track_personas(
-        parameters.output_dir,
-        parameters,
-        data,
-        matrix,
-        model,
-        assignments,
-        profiles,
-        metrics,
-        {"truth_confusion": figure},
-        {"truth_confusion": truth_check.confusion},
-        tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
-    )
-    assert saved.files["truth_confusion"].name == "truth_confusion.png"
-    assert saved.files["truth_confusion.csv"].read_text() == truth_check.confusion.to_csv()
 
 
 def test_persona_model_goes_through_the_personal_field_check(tmp_path, blobs, latent_run):
