@@ -17,7 +17,11 @@ def isolated_lab(tmp_path, monkeypatch):
     """Data, reports and the MLflow store under tmp_path (the kernel inherits os.environ)."""
     monkeypatch.setenv("NEV_LAB_DATA_ROOT", str(tmp_path / "data"))
     monkeypatch.setenv("NEV_LAB_REPORTS_DIR", str(tmp_path / "reports"))
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}")
+    store = f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    # mlflow.set_registry_uri in an earlier in-process test leaves MLFLOW_REGISTRY_URI behind;
+    # kernels and subprocesses would then look models up in that other store.
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", store)
     monkeypatch.setenv("NEV_LAB_MLFLOW_ARTIFACTS", str(tmp_path / "mlflow" / "artifacts"))
     monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
     (tmp_path / "executed").mkdir()
