@@ -15,6 +15,7 @@ Overrides:
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -53,6 +54,14 @@ def processed_dir() -> Path:
 def reports_dir() -> Path:
     """Run reports: one folder per run plus ``index.html``."""
     return Path(os.environ.get(REPORTS_DIR_ENV) or PROJECT_ROOT / "reports").resolve()
+
+
+def output_path(output_dir: str, name: str) -> Path:
+    """A notebook's output folder: ``output_dir`` (relative paths from the project root), or a
+    new ``reports/adhoc/<name>-<YYYYmmdd-HHMMSS>`` folder when it is ""."""
+    if output_dir:
+        return project_path(output_dir)
+    return reports_dir() / "adhoc" / f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
 
 
 def mlflow_db_path() -> Path:

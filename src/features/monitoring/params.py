@@ -105,12 +105,7 @@ def validate_params(
         if not isinstance(value, str):
             _fail(name, value, "must be a string ('' for the default)")
     check_int("num_threads", num_threads, minimum=1, maximum=64)
-    stamp = pd.Timestamp.now().strftime("%Y%m%d-%H%M%S")
-    resolved = (
-        config.project_path(output_dir)
-        if output_dir
-        else config.reports_dir() / "adhoc" / f"monitoring-{task}-{stamp}"
-    )
+    resolved = config.output_path(output_dir, f"monitoring-{task}")
     return MonitoringParams(
         data_source=data_source,
         data_path=None if data_source == "synthetic" else config.project_path(data_source),

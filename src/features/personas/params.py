@@ -82,12 +82,7 @@ def check_persona_parameters(
     for name, value in (("output_dir", output_dir), ("mlflow_tracking_uri", mlflow_tracking_uri)):
         if not isinstance(value, str):
             _fail(name, value, "must be a string ('' for the default)")
-    stamp = pd.Timestamp.now().strftime("%Y%m%d-%H%M%S")
-    resolved_output = (
-        project_path(output_dir)
-        if output_dir
-        else config.reports_dir() / "adhoc" / f"personas-{stamp}"
-    )
+    resolved_output = config.output_path(output_dir, "personas")
     return PersonaParams(
         data_source=data_source,
         data_path=None if data_source == "synthetic" else project_path(data_source),

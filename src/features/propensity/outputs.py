@@ -67,10 +67,7 @@ def make_figures(results: StudyResults, n_dependence: int = 3) -> dict[str, Any]
 
 def resolve_output_dir(params: StudyParams) -> Path:
     """``output_dir`` (relative paths from the project root) or a new adhoc report folder."""
-    if params.output_dir:
-        return config.project_path(params.output_dir)
-    stamp = pd.Timestamp.now().strftime("%Y%m%d-%H%M%S")
-    return config.reports_dir() / "adhoc" / f"{params.task}-{stamp}"
+    return config.output_path(params.output_dir, params.task)
 
 
 def model_feature_table(data: StudyData) -> pd.DataFrame:

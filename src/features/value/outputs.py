@@ -97,9 +97,7 @@ def value_table(results: ValueResults) -> pd.DataFrame:
 
 def resolve_output_dir(params: ValueParams) -> Path:
     """``output_dir`` (relative paths from the project root) or a new adhoc report folder."""
-    if params.output_dir:
-        return config.project_path(params.output_dir)
-    return config.reports_dir() / "adhoc" / f"value-{pd.Timestamp.now():%Y%m%d-%H%M%S}"
+    return config.output_path(params.output_dir, "value")
 
 
 def save_and_track(
