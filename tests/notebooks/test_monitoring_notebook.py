@@ -34,10 +34,12 @@ def test_monitoring_notebook_default_dataset(isolated_lab, drift, check_rendered
     assert metrics["n_lists"] == 10
     assert metrics["n_alerts"] == len(metrics["alerts"])
     assert 0 < metrics["max_abs_calibration_gap"] < 0.5
+    # the seasonal reference covers the lists from 2025-07-01 (year-ago date >= 2024-06-29)
+    assert metrics["n_lists_with_year_ago"] == 4
     if drift:
         assert metrics["n_alerts"] >= 1
-        # an alert on a list at most two months after the drift starts (2025-05-01)
-        assert metrics["first_alert_as_of"] <= "2025-07-01"
+        # an alert within the first two monthly lists from the drift start (2025-05-01, -06-01)
+        assert metrics["first_alert_as_of"] <= "2025-06-01"
     else:
         assert metrics["n_alerts"] == 0, metrics["alerts"]
 

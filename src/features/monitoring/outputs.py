@@ -22,7 +22,7 @@ from features.data.synth_owners import DRIFT_START
 from features.io import write_csv, write_json
 from features.monitoring import alerts, plots
 from features.monitoring.params import MonitoringParams
-from features.monitoring.replay import SCORE_NAME, Replay, run_replay
+from features.monitoring.replay import MONTH_SCORE_NAME, SCORE_NAME, SCORE_ROWS, Replay, run_replay
 from features.monitoring.stored import StoredComparison, compare_stored
 
 EXPERIMENT = "monitoring"
@@ -48,6 +48,8 @@ class MonitoringRun:
     warnings: list[str]
     metrics: dict[str, Any] = field(default_factory=dict)
     drift_start: str | None = None
+    year_ago_buckets: pd.DataFrame = field(default_factory=pd.DataFrame)
+    checks: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def summarise_run(
@@ -57,23 +59,34 @@ def summarise_run(
     drift_start: str | None = None,
 ) -> MonitoringRun:
     """Alerts and headline metrics of a replay and the comparison of stored lists."""
-    buckets, psi = replay.buckets, replay.psi
-    found = alerts.calibration_alerts(buckets, params.calibration_margin, "list")
-    found += alerts.psi_alerts(psi, params.psi_threshold)
+    buckets, psi, year_ago = replay.buckets, replay.psi, replay.year_ago_buckets
+    margin = params.calibration_margin
+    checks = alerts.seasonal_check(buckets, year_ago)
+    found = alerts.calibration_alerts(buckets, margin, "list", year_ago)
+    found += alerts.psi_alerts(psi, params.psi_threshold, params.psi_month_threshold)
     if not stored.buckets.empty:
-        found += alerts.calibration_alerts(stored.buckets, params.calibration_margin, "stored list")
+        found += alerts.calibration_alerts(stored.buckets, margin, "stored list")
     warnings = alerts.psi_warnings(psi, params.psi_threshold)
     score_psi = psi.loc[psi["feature"] == SCORE_NAME, "psi"]
-    first = _first_alert_date(buckets, psi, params)
+    month_psi = psi.loc[psi["feature"] == MONTH_SCORE_NAME, "psi"]
+    missed = set(checks.loc[checks["outside_by"] > margin, "as_of"])
+    dates = sorted(
+        missed | alerts.psi_alert_dates(psi, params.psi_threshold, params.psi_month_threshold)
+    )
+    with_reference = sorted(set(checks.loc[checks["reference"] == "year ago", "as_of"]))
     metrics = {
         "n_lists": len(replay.lists),
         "max_abs_calibration_gap": float(buckets["calibration_gap"].abs().max()),
         "psi_score_max": float(score_psi.max()),
-        "psi_feature_max": float(psi.loc[psi["feature"] != SCORE_NAME, "psi"].max()),
+        "psi_score_month_max": float(month_psi.max()) if len(month_psi) else None,
+        "psi_feature_max": float(psi.loc[~psi["feature"].isin(SCORE_ROWS), "psi"].max()),
+        "max_calibration_miss": float(checks["outside_by"].max()),
+        "n_lists_with_year_ago": len(with_reference),
+        "seasonal_reference": params.seasonal_reference,
         "n_alerts": len(found),
         "alerts": found,
         "n_warnings": len(warnings),
-        "first_alert_as_of": first,
+        "first_alert_as_of": dates[0] if dates else None,
         "n_stored_lists": stored.n_stored,
         "n_stored_lists_due": stored.n_due,
         "task": params.task,
@@ -83,7 +96,9 @@ def summarise_run(
         "horizon_days": params.horizon_days,
         "dataset": replay.dataset,
     }
-    return MonitoringRun(replay, stored, buckets, psi, found, warnings, metrics, drift_start)
+    return MonitoringRun(
+        replay, stored, buckets, psi, found, warnings, metrics, drift_start, year_ago, checks
+    )
 
 
 def run_monitoring(params: MonitoringParams, echo=None) -> MonitoringRun:
@@ -93,13 +108,6 @@ def run_monitoring(params: MonitoringParams, echo=None) -> MonitoringRun:
         params.task, log, replay.log_end, params.horizon_days, params.lookback_days
     )
     return summarise_run(replay, stored, params, DRIFT_START if params.drift else None)
-
-
-def _first_alert_date(buckets: pd.DataFrame, psi: pd.DataFrame, params: MonitoringParams):
-    missed = buckets.loc[alerts.outside_by(buckets) > params.calibration_margin, "as_of"]
-    drifted = psi.loc[(psi["feature"] == SCORE_NAME) & (psi["psi"] > params.psi_threshold)]
-    dates = sorted(set(missed) | set(drifted["as_of"]))
-    return dates[0] if dates else None
 
 
 def headline(run: MonitoringRun) -> str:
@@ -130,8 +138,9 @@ def headline(run: MonitoringRun) -> str:
         )
     else:
         lines.append(
-            "**No alerts**: every bucket's mean prediction stays within its realised rate's "
-            "95% interval plus the margin, and the score's PSI stays under the threshold."
+            "**No alerts**: every bucket's prediction stays within the margin of its realised "
+            "rate's 95% interval (against the same window a year earlier where the data allow), "
+            "and the score's PSI stays under both thresholds."
         )
     if m["n_stored_lists"] == 0:
         lines.append("No stored campaign lists of this task in the score store yet.")
@@ -147,18 +156,21 @@ def headline(run: MonitoringRun) -> str:
 def findings(run: MonitoringRun) -> str:
     """Markdown "Findings": what the loop shows, list by list, in plain words."""
     m = run.metrics
-    missed = run.buckets[alerts.outside_by(run.buckets) > 0]
+    missed = run.checks[run.checks["outside_by"] > 0]
     lines = [
         "### Findings",
         "",
         f"- {m['n_lists']} lists of the {m['task']} model were replayed on {m['dataset']}; "
         f"each was realised {m['horizon_days']} days after its as-of date.",
-        f"- {len(missed)} of {len(run.buckets)} bucket-dates had a mean prediction outside the "
-        "realised rate's 95% interval; "
-        f"{m['n_alerts']} missed it by more than the margin (alerts).",
+        f"- {m['n_lists_with_year_ago']} of {m['n_lists']} lists were tested against the same "
+        "window a year earlier (the seasonal reference); the others, too early for one, against "
+        "the realised rate alone.",
+        f"- {len(missed)} of {len(run.buckets)} bucket-dates missed their 95% interval; "
+        f"{m['n_alerts']} alert(s) in all (misses beyond the margin, score PSI over a threshold).",
         f"- Largest absolute calibration gap: {m['max_abs_calibration_gap']:.3f}; largest score "
-        f"PSI: {m['psi_score_max']:.3f}; largest top-feature PSI: {m['psi_feature_max']:.3f} "
-        f"({m['n_warnings']} feature warning(s)).",
+        f"PSI: {m['psi_score_max']:.3f} against training, "
+        f"{m['psi_score_month_max'] or 0:.3f} against the previous month; largest top-feature "
+        f"PSI: {m['psi_feature_max']:.3f} ({m['n_warnings']} feature warning(s)).",
     ]
     if run.drift_start:
         first = m["first_alert_as_of"] or "none"
@@ -187,12 +199,12 @@ def stored_note(stored: StoredComparison) -> str:
 
 def make_figures(run: MonitoringRun, params: MonitoringParams) -> dict[str, Any]:
     """The run's figures by file stem."""
-    top = [f for f in run.psi["feature"].unique() if f != SCORE_NAME]
+    top = [f for f in run.psi["feature"].unique() if f not in SCORE_ROWS]
     return {
         "calibration_gaps": plots.plot_calibration_gaps(
-            run.buckets, params.calibration_margin, run.drift_start
+            run.buckets, params.calibration_margin, run.drift_start, run.year_ago_buckets
         ),
-        "psi": plots.plot_psi(run.psi, params.psi_threshold, top),
+        "psi": plots.plot_psi(run.psi, params.psi_threshold, top, params.psi_month_threshold),
     }
 
 
@@ -200,6 +212,8 @@ def result_tables(run: MonitoringRun) -> dict[str, pd.DataFrame]:
     """The CSV tables (per bucket, date and feature: no customer rows)."""
     return {
         "buckets": run.buckets,
+        "year_ago_buckets": run.year_ago_buckets,
+        "calibration_checks": run.checks,
         "psi": run.psi,
         "models": run.replay.models,
         "stored_buckets": run.stored.buckets,

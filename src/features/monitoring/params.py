@@ -25,7 +25,9 @@ PARAMETER_NAMES = (
     "lookback_days",
     "drift",
     "calibration_margin",
+    "seasonal_reference",
     "psi_threshold",
+    "psi_month_threshold",
     "output_dir",
     "mlflow_tracking_uri",
     "num_threads",
@@ -53,7 +55,9 @@ class MonitoringParams(NotebookParams):
     lookback_days: int
     drift: bool
     calibration_margin: float
+    seasonal_reference: bool
     psi_threshold: float
+    psi_month_threshold: float
     output_dir: Path
     mlflow_tracking_uri: str
     num_threads: int
@@ -71,7 +75,9 @@ def validate_params(
     lookback_days: Any = 90,
     drift: Any = False,
     calibration_margin: Any = 0.07,
+    seasonal_reference: Any = True,
     psi_threshold: Any = 0.2,
+    psi_month_threshold: Any = 0.1,
     output_dir: Any = "",
     mlflow_tracking_uri: Any = "",
     num_threads: Any = 2,
@@ -100,7 +106,10 @@ def validate_params(
     if drift and data_source != "synthetic":
         _fail("drift", drift, "the planted drift exists only for data_source='synthetic'")
     check_float("calibration_margin", calibration_margin, minimum=0.0, maximum=0.5)
+    if not isinstance(seasonal_reference, bool):
+        _fail("seasonal_reference", seasonal_reference, "must be True or False")
     check_float("psi_threshold", psi_threshold, minimum=0.0, exclusive=True)
+    check_float("psi_month_threshold", psi_month_threshold, minimum=0.0, exclusive=True)
     for name, value in (("output_dir", output_dir), ("mlflow_tracking_uri", mlflow_tracking_uri)):
         if not isinstance(value, str):
             _fail(name, value, "must be a string ('' for the default)")
@@ -117,7 +126,9 @@ def validate_params(
         lookback_days=lookback_days,
         drift=drift,
         calibration_margin=float(calibration_margin),
+        seasonal_reference=seasonal_reference,
         psi_threshold=float(psi_threshold),
+        psi_month_threshold=float(psi_month_threshold),
         output_dir=resolved,
         mlflow_tracking_uri=mlflow_tracking_uri,
         num_threads=num_threads,

@@ -4,8 +4,11 @@ At an as-of date A with horizon H the model is trained on the snapshot at A - H 
 events before A - H, labels from events in [A - H, A): only data before A), LightGBM with
 5-fold early stopping and Platt scaling on its out-of-fold scores, as in the model notebooks.
 It then scores the task's population at A (features from events before A) and the labels of
-[A, A + H) are joined afterwards to realise the list. Every date's population, features and
-labels come from ``features.table.snapshots.load_snapshots``.
+[A, A + H) are joined afterwards to realise the list. The same model also scores the
+population at A - 1 month (the month-over-month score PSI) and, when the data cover it
+(``year_ago_date``), the same calendar window a year earlier, realised long before A: the
+seasonal reference of the calibration alert (``features.monitoring.alerts``). Every date's
+population, features and labels come from ``features.table.snapshots.load_snapshots``.
 
 May import the foundation, ``features.data``, ``features.table``, ``features.propensity`` and
 ``features.monitoring`` modules before it (params, metrics).
@@ -38,7 +41,10 @@ from features.table.snapshots import EventSource, LabelSpec, load_snapshots
 
 N_TOP_FEATURES = 10
 N_FOLDS = 5
-SCORE_NAME = "score"  # the PSI row of the calibrated score
+SCORE_NAME = "score"  # the PSI row of the calibrated score against the training snapshot
+# The PSI row of the score against the previous month's population, scored by the same model.
+MONTH_SCORE_NAME = "score_vs_previous_month"
+SCORE_ROWS = (SCORE_NAME, MONTH_SCORE_NAME)  # PSI rows of the score (the others are features)
 SCORED_COLUMNS = ("as_of", schema.ID_COL, "probability", "bucket", "label")
 
 
@@ -55,6 +61,7 @@ class ScoredList:
     scored: pd.DataFrame
     psi: pd.DataFrame
     seconds: float
+    year_ago: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SCORED_COLUMNS))
 
 
 @dataclass
@@ -78,6 +85,22 @@ class Replay:
         return bucket_calibration(self.scored)
 
     @property
+    def year_ago(self) -> pd.DataFrame:
+        """The seasonal reference: each list's model on the same window a year earlier.
+
+        Rows as ``scored`` (as_of is the list's date); lists without a reference have none.
+        """
+        frames = [item.year_ago for item in self.lists if not item.year_ago.empty]
+        if not frames:
+            return pd.DataFrame(columns=list(SCORED_COLUMNS))
+        return pd.concat(frames, ignore_index=True)
+
+    @property
+    def year_ago_buckets(self) -> pd.DataFrame:
+        """Calibration per list and bucket on the year-ago window (``bucket_calibration``)."""
+        return bucket_calibration(self.year_ago)
+
+    @property
     def psi(self) -> pd.DataFrame:
         """PSI per as-of date: the score and the list's top features (as_of, feature, psi)."""
         frames = [item.psi.assign(as_of=f"{item.as_of:%Y-%m-%d}") for item in self.lists]
@@ -95,6 +118,7 @@ class Replay:
                     "train_positive_rate": item.train_positive_rate,
                     "cv_roc_auc": item.cv_roc_auc,
                     "n_scored": len(item.scored),
+                    "n_year_ago": len(item.year_ago),
                     "seconds": round(item.seconds, 2),
                 }
                 for item in self.lists
@@ -145,6 +169,41 @@ def check_as_of_dates(
             )
 
 
+def year_ago_date(
+    date: pd.Timestamp, log_start: pd.Timestamp, horizon_days: int, lookback_days: int
+) -> pd.Timestamp | None:
+    """The list's seasonal reference date, one year earlier, when the data cover it fully.
+
+    The year-ago window must be one the replay itself could have run on a complete
+    population: its training snapshot (``horizon_days`` before it) still needs
+    ``lookback_days`` of events before that. Earlier, the year-ago owners are all weeks old
+    (the data start) and churn far less than any owner base the model was trained on: on the
+    8,000-customer seed-123 dataset the 2024-04-01 window realised 3% against 10-14% later.
+    Its labels end a year before the list's, long before the list's as-of date.
+    """
+    earlier = date - pd.DateOffset(years=1)
+    first = log_start + pd.Timedelta(days=horizon_days + lookback_days)
+    return earlier if earlier >= first else None
+
+
+def previous_month_date(date: pd.Timestamp, log_start: pd.Timestamp) -> pd.Timestamp | None:
+    """The population one month before the list (the month-over-month PSI reference)."""
+    earlier = date - pd.DateOffset(months=1)
+    return earlier if earlier > log_start else None
+
+
+def _scored_frame(as_of: str, probability: np.ndarray, ids: pd.Series, labels: pd.Series):
+    return pd.DataFrame(
+        {
+            "as_of": as_of,
+            schema.ID_COL: ids.to_numpy(),
+            "probability": probability,
+            "bucket": assign_buckets(probability),
+            "label": labels.to_numpy().astype("int64"),
+        }
+    )
+
+
 def top_features_by_gain(model, n: int = N_TOP_FEATURES) -> list[str]:
     """The ``n`` features with the largest total LightGBM split gain (ties by name)."""
     booster = model.booster_
@@ -160,8 +219,15 @@ def replay_list(
     score_snapshot,
     seed: int,
     num_threads: int,
+    year_ago_snapshot=None,
+    previous_snapshot=None,
 ) -> ScoredList:
-    """Train at the training snapshot, score at the as-of snapshot, then join realised labels."""
+    """Train at the training snapshot, score at the as-of snapshot, then join realised labels.
+
+    With ``year_ago_snapshot`` the same model also scores the same calendar window a year
+    earlier (realised long ago: the seasonal reference of the calibration alert); with
+    ``previous_snapshot`` it scores the population a month earlier (the month-over-month PSI).
+    """
     started = time.perf_counter()
     X, y, _, _ = build_snapshot(task, train_snapshot)
     X = X.drop(columns=uninformative_columns(X))
@@ -176,24 +242,26 @@ def replay_list(
     X_now, realised, ids, _ = build_snapshot(task, score_snapshot)
     X_now = align_to_training(X_now, X)
     probability = calibrator.predict(predict_positive(cv.model, X_now))
-    scored = pd.DataFrame(
-        {
-            "as_of": f"{score_snapshot.cutoff:%Y-%m-%d}",
-            schema.ID_COL: ids.to_numpy(),
-            "probability": probability,
-            "bucket": assign_buckets(probability),
-            # realised afterwards: labels of [as_of, as_of + horizon), never seen by the model
-            "label": realised.to_numpy().astype("int64"),
-        }
-    )
+    as_of = f"{score_snapshot.cutoff:%Y-%m-%d}"
+    # realised afterwards: labels of [as_of, as_of + horizon), never seen by the model
+    scored = _scored_frame(as_of, probability, ids, realised)
+
+    def score_other(snapshot) -> tuple[np.ndarray, pd.Series, pd.Series]:
+        X_other, y_other, ids_other, _ = build_snapshot(task, snapshot)
+        scores = calibrator.predict(predict_positive(cv.model, align_to_training(X_other, X)))
+        return scores, y_other, ids_other
+
+    year_ago = pd.DataFrame(columns=list(SCORED_COLUMNS))
+    if year_ago_snapshot is not None:
+        ya_scores, ya_labels, ya_ids = score_other(year_ago_snapshot)
+        if len(ya_scores):
+            year_ago = _scored_frame(as_of, ya_scores, ya_ids, ya_labels)
+    rows = [{"feature": SCORE_NAME, "psi": psi(reference_scores, probability)}]
+    if previous_snapshot is not None:
+        previous_scores, _, _ = score_other(previous_snapshot)
+        rows.append({"feature": MONTH_SCORE_NAME, "psi": psi(previous_scores, probability)})
     top = top_features_by_gain(cv.model)
-    drift = pd.concat(
-        [
-            pd.DataFrame({"feature": [SCORE_NAME], "psi": [psi(reference_scores, probability)]}),
-            psi_table(X, X_now, top),
-        ],
-        ignore_index=True,
-    )
+    drift = pd.concat([pd.DataFrame(rows), psi_table(X, X_now, top)], ignore_index=True)
     return ScoredList(
         as_of=score_snapshot.cutoff,
         train_cutoff=train_snapshot.cutoff,
@@ -204,6 +272,7 @@ def replay_list(
         scored=scored,
         psi=drift,
         seconds=time.perf_counter() - started,
+        year_ago=year_ago,
     )
 
 
@@ -222,12 +291,25 @@ def run_replay(params: MonitoringParams, echo=None) -> tuple[Replay, EventLog, E
     horizon = pd.Timedelta(days=params.horizon_days)
     lookback = params.lookback_days if params.task == "churn" else None
     spec = LabelSpec(params.task, params.horizon_days, lookback)
-    requests = {cutoff: [spec] for d in dates for cutoff in (d - horizon, d)}
-    snapshots = load_snapshots(source, requests, log=log)
+    year_ago = {
+        d: year_ago_date(d, log_start, params.horizon_days, params.lookback_days)
+        if params.seasonal_reference
+        else None
+        for d in dates
+    }
+    previous = {d: previous_month_date(d, log_start) for d in dates}
+    cutoffs = {c for d in dates for c in (d - horizon, d, year_ago[d], previous[d]) if c}
+    snapshots = load_snapshots(source, {c: [spec] for c in sorted(cutoffs)}, log=log)
     replay = Replay(params.task, source.dataset_name, log_end, params.horizon_days)
     for date in dates:
         item = replay_list(
-            params.task, snapshots[date - horizon], snapshots[date], params.seed, params.num_threads
+            params.task,
+            snapshots[date - horizon],
+            snapshots[date],
+            params.seed,
+            params.num_threads,
+            year_ago_snapshot=snapshots[year_ago[date]] if year_ago[date] else None,
+            previous_snapshot=snapshots[previous[date]] if previous[date] else None,
         )
         say(f"{date:%Y-%m-%d}: {len(item.scored)} scored in {item.seconds:.1f} s")
         replay.lists.append(item)

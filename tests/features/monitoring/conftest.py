@@ -46,7 +46,8 @@ def lab(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
-    """A real two-list replay on 6,000 synthetic customers (with the planted drift)."""
+    """A real two-list replay on 6,000 synthetic customers (with the planted drift); the second
+    list (2025-07-01) is the first with a year-ago reference."""
     from features import monitoring
 
     root = tmp_path_factory.mktemp("monitoring-lab")
@@ -58,7 +59,7 @@ def small_run(tmp_path_factory):
         patch.setenv("OMP_WAIT_POLICY", "PASSIVE")
         params = monitoring.validate_params(
             n_customers=6000,
-            as_of_dates=["2025-04-01", "2025-06-01"],
+            as_of_dates=["2025-04-01", "2025-07-01"],
             drift=True,
             num_threads=1,
             output_dir=str(root / "out"),

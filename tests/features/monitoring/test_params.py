@@ -28,6 +28,8 @@ def test_dates_are_parsed_and_sorted(lab):
         ("n_customers", 10),
         ("calibration_margin", -0.1),
         ("psi_threshold", 0),
+        ("psi_month_threshold", -1),
+        ("seasonal_reference", "yes"),
         ("data_source", "no/such/file.csv"),
         ("num_threads", 0),
         ("output_dir", None),
