@@ -1,7 +1,8 @@
 """Benchmark data intake: validation, CSV loading against DuckDB's own reader, load + features.
 
-Every measurement runs in its own child process, which reports its wall time and its peak
-resident memory (``ru_maxrss``):
+Every measurement runs in its own child process, which reports its wall time; its peak
+resident memory is the child's ``ru_maxrss`` from ``os.wait4`` (the data are generated in a
+child process too, so that no child inherits a large parent's high-water mark):
 
 - ``validate``: ``features.data.validate.validate_dataset`` on a synthetic dataset folder;
 - ``csv_load``: ``load_event_log`` on a CSV event log written from that dataset's events (ids,
@@ -37,8 +38,8 @@ CUTOFF = pd.Timestamp("2025-07-01")
 MODES = ("validate", "csv_load", "duckdb_read_csv", "load_features")
 
 
-def _peak_rss_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # Linux: KiB
+def _peak_rss_gb(usage: resource.struct_rusage) -> float:
+    return usage.ru_maxrss / 1024**2  # Linux: KiB
 
 
 def write_csv_log(dataset: Path, path: Path, rows: int) -> None:
@@ -83,8 +84,32 @@ def run_mode(mode: str, dataset: Path, csv_path: Path) -> dict:
 
         log = load_event_log(dataset, verbose=False)
         found = len(build_features(log, CUTOFF))
-    return {"mode": mode, "seconds": time.perf_counter() - start, "peak_gb": _peak_rss_gb(),
-            "result": found}  # fmt: skip
+    return {"mode": mode, "seconds": time.perf_counter() - start, "result": found}
+
+
+def prepare(customers: int, csv_rows: int, work: Path) -> tuple[Path, Path]:
+    """Generate (or reuse) the dataset and the CSV export."""
+    from features.data.synth import generate_dataset
+
+    work.mkdir(parents=True, exist_ok=True)
+    dataset = work / f"synthetic_n{customers}"
+    if not (dataset / "manifest.json").exists():
+        generate_dataset(customers, seed=11, out=dataset, progress=True)
+    csv_path = work / f"events_{csv_rows}.csv"
+    if not csv_path.exists():
+        write_csv_log(dataset, csv_path, csv_rows)
+    return dataset, csv_path
+
+
+def run_child(command: list[str]) -> tuple[str, float]:
+    """Run a child process; its stdout and its peak resident memory in GiB (``os.wait4``)."""
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    out = child.stdout.read() if child.stdout else ""
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, command, out)
+    return out, _peak_rss_gb(usage)
 
 
 def main() -> None:
@@ -95,29 +120,29 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/nev-bench-intake"))
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument("--child", nargs=3, metavar=("MODE", "DATASET", "CSV"))
+    parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         mode, dataset, csv_path = args.child
         print(json.dumps(run_mode(mode, Path(dataset), Path(csv_path))))
         return
-    from features.data.synth import generate_dataset
-
-    args.work.mkdir(parents=True, exist_ok=True)
-    dataset = args.work / f"synthetic_n{args.customers}"
-    if not (dataset / "manifest.json").exists():
-        generate_dataset(args.customers, seed=11, out=dataset, progress=True)
-    csv_path = args.work / f"events_{args.csv_rows}.csv"
-    if not csv_path.exists():
-        write_csv_log(dataset, csv_path, args.csv_rows)
+    if args.prepare:
+        dataset, csv_path = prepare(args.customers, args.csv_rows, args.work)
+        print(json.dumps({"dataset": str(dataset), "csv": str(csv_path)}))
+        return
+    common = ["--customers", str(args.customers), "--csv-rows", str(args.csv_rows)]
+    out, _ = run_child([sys.executable, __file__, *common, "--work", str(args.work), "--prepare"])
+    paths = json.loads(out.strip().splitlines()[-1])
+    dataset, csv_path = Path(paths["dataset"]), Path(paths["csv"])
     size_mb = csv_path.stat().st_size / 1e6
     print(
         f"dataset {dataset.name}; CSV {csv_path.name} ({size_mb:,.0f} MB); {os.cpu_count()} cores"
     )
     for mode in args.modes:
         command = [sys.executable, __file__, "--child", mode, str(dataset), str(csv_path)]
-        done = subprocess.run(command, capture_output=True, text=True, check=True)
-        row = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"{row['mode']:>16}: {row['seconds']:7.1f} s  {row['peak_gb']:5.2f} GiB  "
+        out, peak_gb = run_child(command)
+        row = json.loads(out.strip().splitlines()[-1])
+        print(f"{row['mode']:>16}: {row['seconds']:7.1f} s  {peak_gb:5.2f} GiB  "
               f"({row['result']:,})", flush=True)  # fmt: skip
 
 

@@ -3,7 +3,7 @@
 Each table is a pandera ``DataFrameModel`` (columns, dtypes, nulls, vocabularies, ranges, text
 patterns, unique keys; strict: no other columns). ``features.data.validate`` reads the same
 declarations as ``ColumnRule`` rows and checks them column-wise (fast on millions of rows, and
-every failure reported as one line); small frames can be checked by pandera itself
+every failure reported as one line; the events file as DuckDB SQL derived from those rows); small frames can be checked by pandera itself
 (``model.validate(df, lazy=True)``). Rules that need more than one table or more than one row
 (references, the manifest's window and checksums, sort order, orders matching their order
 events, values per event type) are listed by name in ``extra`` and implemented in the

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from features import schema
-from features.data.eventlog import DataError
+from features.data.eventlog import DataError, ParquetEvents
 from features.schema import DELIVERY_EVENT, ORDER_EVENT
 from features.table import registry
 
@@ -34,6 +34,9 @@ def register_events(con: duckdb.DuckDBPyConnection, events: Any, cutoff: pd.Time
         columns = list(map(str, events.columns))
         con.register("events_input", events)
         source, where = "events_input", "events DataFrame"
+    elif isinstance(events, ParquetEvents):  # a dataset's cleaned events, read from the file
+        source, where = events.register(con), str(events.path)
+        columns = list(schema.EVENT_COLUMNS)
     else:
         path = Path(events)
         if not path.exists():
@@ -74,10 +77,20 @@ def register_events(con: duckdb.DuckDBPyConnection, events: Any, cutoff: pd.Time
 
 
 def value_counts(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], dict[str, int]]:
-    """Counts of each pre-cutoff event type and channel (one scan)."""
+    """Counts of each pre-cutoff event type and channel (one scan).
+
+    The same scan keeps the distinct customer ids in table ``ev_ids`` for ``encode_events``.
+    """
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ev_groups AS SELECT et, ch, cid, GROUPING(et) AS g_et, "
+        "GROUPING(ch) AS g_ch, GROUPING(cid) AS g_cid, count(*) AS n "
+        "FROM ev GROUP BY GROUPING SETS ((et), (ch), (cid))"
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE ev_ids AS SELECT cid FROM ev_groups WHERE g_cid = 0")
     rows = con.execute(
-        "SELECT et, ch, count(*) FROM ev GROUP BY GROUPING SETS ((et), (ch))"
+        "SELECT et, ch, n FROM ev_groups WHERE g_cid = 1 AND (g_et = 0 OR g_ch = 0)"
     ).fetchall()
+    con.execute("DROP TABLE ev_groups")
     types = {str(et): int(n) for et, ch, n in rows if et is not None and ch is None}
     channels = {str(ch): int(n) for et, ch, n in rows if ch is not None and et is None}
     return types, channels
@@ -86,7 +99,10 @@ def value_counts(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], dict[s
 def encode_events(
     con: duckdb.DuckDBPyConnection, raw_types: list[str], raw_channels: list[str]
 ) -> pd.Series:
-    """Create table ``evm`` (r, ts, age, et, ch, v); return the customer ids in row order."""
+    """Create table ``evm`` (r, ts, age, et, ch, v); return the customer ids in row order.
+
+    Needs table ``ev_ids`` (the distinct ids) that ``value_counts`` leaves.
+    """
     for name, column, values in (
         ("type_codes", "et", raw_types),
         ("channel_codes", "ch", raw_channels),
@@ -99,7 +115,7 @@ def encode_events(
         """
         CREATE TEMP TABLE cust AS
         SELECT cid, CAST(row_number() OVER (ORDER BY cid) - 1 AS INTEGER) AS r
-        FROM (SELECT DISTINCT cid FROM ev)
+        FROM ev_ids
         """
     )
     con.execute(

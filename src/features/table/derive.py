@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from features import schema
 from features.schema import DELIVERY_EVENT, LEAD_CREATED_COL, ORDER_EVENT
@@ -210,14 +212,26 @@ def align_population(
     ids = customers[schema.ID_COL].astype("str")
     late = ids[created >= cutoff]
     if len(late):
-        table = table[~table[schema.ID_COL].isin(late)]
+        table = table[~_isin(table[schema.ID_COL], late)]
     early = ids[created < cutoff]
-    missing = early[~early.isin(table[schema.ID_COL])].drop_duplicates()
+    missing = early[~_isin(early, table[schema.ID_COL])].drop_duplicates()
     if len(missing):
         table = pd.concat(
             [table, pd.DataFrame({schema.ID_COL: missing.to_numpy()})], ignore_index=True
         )
     return table
+
+
+def _isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
+    """``values.isin(allowed)`` for text ids, through Arrow's hash lookup (pandas' text isin
+    loops in Python)."""
+    try:
+        column = pa.array(values, from_pandas=True).cast(pa.large_string())
+        value_set = pa.array(allowed, from_pandas=True).cast(pa.large_string()).unique()
+    except (pa.ArrowException, TypeError):
+        return values.isin(allowed).to_numpy()
+    found = pc.is_in(column, value_set=value_set, skip_nulls=False)
+    return found.fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def fill_empty_aggregates(

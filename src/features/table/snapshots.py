@@ -99,9 +99,13 @@ class EventSource:
             return None
         return {f.name: sha256_file(f) for f in files}
 
-    def load(self) -> EventLog:
-        """The cleaned event log (quiet: the summary goes into the snapshot's metadata)."""
-        return load_event_log(self.path, verbose=False, **self.read_options)
+    def load(self, lazy: bool = False) -> EventLog:
+        """The cleaned event log (quiet: the summary goes into the snapshot's metadata).
+
+        Callers use its events in pandas, so a dataset's events are read now; ``lazy=True``
+        keeps them in the file until used (for features only, see ``load_event_log``).
+        """
+        return load_event_log(self.path, verbose=False, lazy=lazy, **self.read_options)
 
 
 @dataclass
@@ -275,7 +279,9 @@ def load_snapshots(
             continue
         if log is None:
             say(f"loading {src.path}")
-            log = src.load()
+            # labels read the events in pandas (then read them once, now); features alone
+            # aggregate straight from a dataset's file
+            log = src.load(lazy=not any(p.specs for p in plans if not complete(p)))
         say(f"building features at {plan.cutoff:%Y-%m-%d}")
         features = build_features(log, plan.cutoff)
         built = {spec.task: build_label_set(log, plan.cutoff, spec) for spec in plan.specs}
