@@ -13,7 +13,7 @@ class path stored in logged persona models (skops trusted type): keep it importa
 
 from features.personas.cards import describe_personas
 from features.personas.clustering import ClusterSpec, assign_personas, fit_clusterer
-from features.personas.inputs import load_persona_data
+from features.personas.inputs import load_persona_data, read_predicted_values
 from features.personas.matrix import default_persona_columns, prepare_persona_matrix, project_2d
 from features.personas.mixture import LatentClassMixture
 from features.personas.outputs import persona_headline, persona_metrics, save_and_track_personas
@@ -37,6 +37,7 @@ __all__ = [
     "persona_metrics",
     "prepare_persona_matrix",
     "project_2d",
+    "read_predicted_values",
     "save_and_track_personas",
     "score_k_range",
 ]

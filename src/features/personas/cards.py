@@ -191,6 +191,7 @@ def describe_personas(
     model_line: pd.Series | None = None,
     n_traits: int = 5,
     n_naming_traits: int = 8,
+    predicted_value: pd.Series | None = None,
 ) -> PersonaProfiles:
     """Profile, name and card every persona.
 
@@ -200,6 +201,8 @@ def describe_personas(
         conversion, churn, model_line: by customer_id (see ``summarise_personas``).
         n_traits: traits per card.
         n_naming_traits: traits the name is built from (the theme uses the card's traits).
+        predicted_value: predicted value by customer_id (notebook 04's value.parquet): the
+            summary and cards gain the mean per persona.
     """
     if len(features) != len(assignments) or not np.array_equal(
         features[schema.ID_COL].astype(str).to_numpy(),
@@ -221,6 +224,11 @@ def describe_personas(
     attributes = features.set_index(features[schema.ID_COL].astype(str))
     ids = assignments.assign(**{schema.ID_COL: assignments[schema.ID_COL].astype(str)})
     summary = summarise_personas(ids, attributes, conversion, churn, model_line)
+    if predicted_value is not None:
+        persona_of = ids.set_index(schema.ID_COL)[PERSONA_ID_COL]
+        value_frame = predicted_value.rename("predicted_value").rename_axis(schema.ID_COL)
+        means = mean_predicted_value_by_persona(persona_of, value_frame.reset_index())
+        summary[MEAN_VALUE_COL] = summary[PERSONA_ID_COL].map(means)
     seed_shares = compare_seed_shares(summary, themes, seed_segment_flags(attributes))
     cards = build_persona_cards(
         summary,

@@ -203,3 +203,17 @@ def latest_model_line(orders: pd.DataFrame, cutoff: pd.Timestamp | str) -> pd.Se
     before = orders[orders["order_ts"] < cutoff].sort_values("order_ts", kind="stable")
     latest = before.groupby(schema.ID_COL, sort=True).tail(1)
     return latest.set_index(schema.ID_COL)["model_line"].astype(str)
+
+
+def read_predicted_values(path: str | Path) -> pd.Series:
+    """``predicted_value`` by customer_id from notebook 04's value.parquet."""
+    table = pd.read_parquet(project_path(path))
+    missing = [c for c in (schema.ID_COL, "predicted_value") if c not in table.columns]
+    if missing:
+        raise ValueError(
+            f"{path}: column(s) {', '.join(missing)} missing (rule: value_file is the "
+            "value.parquet of notebook 04)"
+        )
+    ids = table[schema.ID_COL].astype(str)
+    return pd.Series(table["predicted_value"].to_numpy(dtype=float), index=ids.to_numpy(),
+                     name="predicted_value").rename_axis(schema.ID_COL)  # fmt: skip

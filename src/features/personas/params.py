@@ -43,6 +43,7 @@ class PersonaParams(NotebookParams):
     sample_size: int
     output_dir: Path
     mlflow_tracking_uri: str
+    value_file: str = ""
 
     INTERNAL_FIELDS = ("data_path",)
 
@@ -60,6 +61,7 @@ def check_persona_parameters(
     sample_size: Any,
     output_dir: Any,
     mlflow_tracking_uri: Any = "",
+    value_file: Any = "",
 ) -> PersonaParams:
     """Validate the persona notebook's parameters; return them with resolved paths.
 
@@ -82,6 +84,8 @@ def check_persona_parameters(
     for name, value in (("output_dir", output_dir), ("mlflow_tracking_uri", mlflow_tracking_uri)):
         if not isinstance(value, str):
             _fail(name, value, "must be a string ('' for the default)")
+    if not isinstance(value_file, str) or (value_file and not project_path(value_file).is_file()):
+        _fail("value_file", value_file, "must be '' or an existing value.parquet of notebook 04")
     resolved_output = config.output_path(output_dir, "personas")
     return PersonaParams(
         data_source=data_source,
@@ -97,4 +101,5 @@ def check_persona_parameters(
         sample_size=sample_size,
         output_dir=resolved_output,
         mlflow_tracking_uri=mlflow_tracking_uri,
+        value_file=value_file,
     )

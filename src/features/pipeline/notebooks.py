@@ -25,6 +25,9 @@ from features.reports import execute, render
 from features.reports.runs import format_value, headline_metrics
 
 MAX_LISTED_FILES = 40
+# Parameters a notebook declares that take an earlier notebook's output of the same run:
+# parameter -> (notebook name, file in its output folder).
+UPSTREAM_FILES = {"value_file": ("value", "value.parquet")}
 
 
 class NotebookFailed(RuntimeError):
@@ -42,6 +45,10 @@ def execute_notebook(ctx: RunContext, name: str, source: Path) -> str:
     parameters["output_dir"] = str(output_dir)
     if TRACKING_PARAMETER in declared:
         parameters[TRACKING_PARAMETER] = tracking.resolve_tracking_uri()
+    for parameter, (upstream, file_name) in UPSTREAM_FILES.items():
+        produced = upstream_file(ctx, upstream, file_name)
+        if parameter in declared and not parameters.get(parameter) and produced is not None:
+            parameters[parameter] = str(produced)
     entry.update(notebook=f"{stem}.ipynb", output_dir=stem, parameters=parameters)
     os.environ[tracking.PIPELINE_RUN_ENV] = ctx.run_id
     os.environ[tracking.PIPELINE_STEP_ENV] = name
@@ -101,6 +108,15 @@ def error_text(exc: BaseException) -> str:
         return f"{where}{exc.ename}: {exc.evalue}"
     lines = [line for line in str(exc).splitlines() if line.strip(" -")]
     return "\n".join(lines[-12:]) if lines else type(exc).__name__
+
+
+def upstream_file(ctx: RunContext, name: str, file_name: str) -> Path | None:
+    """``file_name`` written by notebook ``name`` earlier in this run (None if it did not)."""
+    entry = ctx.notebooks.get(name) or {}
+    if entry.get("status") != "OK" or not entry.get("output_dir"):
+        return None
+    path = ctx.run_dir / entry["output_dir"] / file_name
+    return path if path.is_file() else None
 
 
 def collect_outputs(entry: dict[str, Any], output_dir: Path) -> None:

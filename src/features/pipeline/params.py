@@ -29,11 +29,12 @@ from features import config, defaults
 from features.params import ParameterError, check_date
 
 DEFAULT_CONFIG = config.CONF_DIR / "default.yaml"
+# In run order: the value notebook runs first so that the persona cards get its predictions.
 DEFAULT_NOTEBOOKS = {
+    "value": "04_value.ipynb",
     "personas": "01_personas.ipynb",
     "conversion": "02_conversion.ipynb",
     "churn": "03_churn.ipynb",
-    "value": "04_value.ipynb",
     "monitoring": "10_monitoring.ipynb",
 }
 RESERVED_SECTIONS = ("common", "pipeline", "notebooks")

@@ -94,6 +94,17 @@ def render_campaign_page(
         f"{int(high['customers']):,} customers ({high['share']:.0%}) with a mean probability "
         f"of {high['mean_probability']:.1%} and {high['expected_positives']:,.0f} of the "
         f"expected {outcome}.</p>",
+        *(
+            [
+                f"<p>Predicted owner value over the next {summary['value_horizon_days']} days "
+                f"(model <code>{html.escape(str(summary['value_model_uri']))}</code>): value at "
+                f"risk (probability × value) <strong>{summary['expected_value_at_risk']:,.0f} "
+                "CNY</strong>; within a bucket, contact the owners with the largest value at "
+                "risk first.</p>"
+            ]
+            if "expected_value_at_risk" in summary
+            else []
+        ),
         "<h2>Buckets and what to do</h2>",
         table(buckets, percent_cols=["mean_probability", "share"], decimals=1).to_html(),
         "<ul>",
@@ -109,7 +120,12 @@ def render_campaign_page(
     top = campaign.head(TOP_ROWS)
     parts += [
         f"<h2>Top {len(top)} customers and why</h2>",
-        table(top, percent_cols=["probability"], max_rows=None).to_html(),
+        table(
+            top,
+            percent_cols=["probability"],
+            money_cols=[c for c in ("predicted_value", "value_at_risk") if c in top],
+            max_rows=None,
+        ).to_html(),  # fmt: skip
         f'<p class="muted">The full list: campaign.csv / campaign.parquet beside this page '
         f"({summary['n_scored']:,} rows, sorted by probability). Reasons come from exact "
         "TreeSHAP contributions of each customer's features (log-odds). Probabilities are "

@@ -29,7 +29,14 @@ from features.data.eventlog import DataError
 from features.io import atomic_dir, write_csv, write_json, write_parquet, write_text
 from features.params import ParameterError, check_date
 from features.reports.campaign import render_campaign_page
-from features.scoring.live import BUCKETS, TASKS, CampaignList, ScoringError, score_population
+from features.scoring.live import (
+    BUCKETS,
+    TASKS,
+    VALUE_MODEL_URI,
+    CampaignList,
+    ScoringError,
+    score_population,
+)
 from features.scoring.store import append_scores
 from features.table.snapshots import EventSource
 
@@ -53,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--amount-col", default=schema.AMOUNT_COL)
     parser.add_argument("--event-type-col", default=schema.EVENT_TYPE_COL)
     parser.add_argument("--out", default=None, help="output folder")
+    parser.add_argument(
+        "--value-model-uri",
+        default=VALUE_MODEL_URI,
+        help="value model for a churn list's value columns ('' for none; used when registered)",
+    )
     parser.add_argument("--personas", default=None, help="personas.parquet for the page")
     parser.add_argument("--no-reasons", action="store_true", help="skip the SHAP reasons")
     parser.add_argument(
@@ -119,6 +131,7 @@ def run(args: argparse.Namespace) -> Path:
         model_uri=args.model_uri,
         reasons=not args.no_reasons,
         reason_buckets=buckets,
+        value_model_uri=args.value_model_uri or None,
     )
     out = (
         config.project_path(args.out)

@@ -4,7 +4,10 @@
 event, "today" for that data), the task's population at that date (no labels needed), the
 processed snapshot of features at that date, the model from the registry, and returns the
 campaign list: customer_id, calibrated probability, decile (1 = highest), bucket (high = top
-20%, medium = next 30%, low = the rest) and three plain-word reasons from exact TreeSHAP.
+20%, medium = next 30%, low = the rest) and three plain-word reasons from exact TreeSHAP. A
+churn list also carries each owner's predicted value over the value model's horizon and the
+value at risk (probability x value) when a value champion (``nev-value``, notebook 04) is in the
+registry, so a win-back budget goes to the owners worth saving.
 
 May import the foundation, ``features.data``, ``features.table``, ``features.propensity`` and
 ``features.tracking``.
@@ -29,6 +32,8 @@ from features.table.labels import population_at
 from features.table.snapshots import EventSource, load_snapshots
 
 TASKS = ("conversion", "churn")
+VALUE_MODEL_URI = f"models:/nev-value@{tracking.CHAMPION_ALIAS}"
+VALUE_COLUMNS = ("predicted_value", "value_at_risk")
 # The same columns as a study's scores.parquet.
 CAMPAIGN_COLUMNS = SCORES_COLUMNS
 N_REASONS = 3
@@ -90,6 +95,32 @@ def load_scorer(model_uri: str) -> PropensityScorer:
     return scorer
 
 
+def load_value_scorer(model_uri: str) -> Any | None:
+    """The value scorer behind ``model_uri``, or None when nothing is registered there."""
+    import mlflow.pyfunc  # deferred: slow to import
+
+    from features.value.scorer import ValueScorer
+
+    tracking.configure()
+    try:
+        scorer = mlflow.pyfunc.load_model(model_uri).unwrap_python_model()
+    except Exception:  # not registered (yet), or not a pyfunc: the list goes without value
+        return None
+    return scorer if isinstance(scorer, ValueScorer) else None
+
+
+def predicted_values(
+    scorer: Any, log: Any, features: pd.DataFrame, as_of: pd.Timestamp
+) -> pd.Series:
+    """Predicted value over the scorer's horizon per customer with a transaction before as-of."""
+    from features.value import data as vdata  # deferred: the value stage is optional here
+
+    tx = vdata.transactions_from_events(log.events)
+    frame = vdata.value_frame(tx, features, as_of, scorer.model.horizon_days)
+    predicted = scorer.predict(frame.features)["predicted_value"].to_numpy()
+    return pd.Series(predicted, index=frame.ids.astype(str), name="predicted_value")
+
+
 def default_as_of(events: pd.DataFrame) -> pd.Timestamp:
     """The day after the last event of the log."""
     last = events[schema.TIME_COL].max()
@@ -113,12 +144,15 @@ def score_population(
     lookback_days: int = defaults.CHURN_LOOKBACK_DAYS,
     reasons: bool = True,
     reason_buckets: tuple[str, ...] = BUCKETS,
+    value_model_uri: str | None = VALUE_MODEL_URI,
     echo: Callable[[str], None] = print,
 ) -> CampaignList:
     """Score the task's population at ``as_of`` with the model at ``model_uri``.
 
     Reasons (exact TreeSHAP, the costly part: about 1,000 rows/s for 300 trees on 2 cores) are
-    computed for the rows of ``reason_buckets`` only; other rows get empty reasons.
+    computed for the rows of ``reason_buckets`` only; other rows get empty reasons. A churn list
+    gains ``VALUE_COLUMNS`` from the value model at ``value_model_uri`` when one is registered
+    there (None or "": no value columns).
     """
     if task not in TASKS:
         raise ScoringError(f"task {task!r}: must be one of {', '.join(TASKS)}")
@@ -166,7 +200,26 @@ def score_population(
             if len(rows):
                 found = scorer.reasons(table.iloc[rows], k=N_REASONS)
                 campaign.loc[rows, found.columns] = found.to_numpy()
-    campaign = campaign[list(CAMPAIGN_COLUMNS)]
+    columns = list(CAMPAIGN_COLUMNS)
+    value_summary: dict[str, Any] = {}
+    value_scorer = (
+        load_value_scorer(value_model_uri) if task == "churn" and value_model_uri else None
+    )
+    if value_scorer is not None:
+        echo(f"valuing the owners with {value_model_uri}")
+        values = predicted_values(value_scorer, log, snapshot.features, as_of_ts)
+        campaign["predicted_value"] = campaign[schema.ID_COL].map(values).to_numpy()
+        campaign["value_at_risk"] = campaign["probability"] * campaign["predicted_value"]
+        columns += list(VALUE_COLUMNS)
+        value_summary = {
+            "value_model_uri": value_model_uri,
+            "value_model_version": model_version(value_model_uri),
+            "value_horizon_days": int(value_scorer.model.horizon_days),
+            "expected_value_at_risk": float(campaign["value_at_risk"].sum()),
+        }
+    elif task == "churn" and value_model_uri:
+        echo(f"no value model at {value_model_uri}: the list goes without value columns")
+    campaign = campaign[columns]
     campaign = campaign.sort_values(
         ["probability", schema.ID_COL], ascending=[False, True], kind="stable", ignore_index=True
     )
@@ -190,5 +243,6 @@ def score_population(
         "feature_registry_version": snapshot.metadata.get("feature_registry_version"),
         "dataset": snapshot.dataset,
         "input_sha256": snapshot.input_hashes,
+        **value_summary,
     }
     return CampaignList(campaign, summary)

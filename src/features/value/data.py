@@ -21,6 +21,8 @@ from features.data.synth_value import REVENUE_EVENT_STREAMS, VALUE_STREAMS
 from features.table.snapshots import EventSource, load_snapshots
 
 STREAM_COL = "stream"
+TYPE_COL = "kind"  # the transaction's event type ("all" in a log without event types)
+MAX_TYPE_FEATURES = 12  # transaction types given columns of their own (the most frequent)
 _DAY = pd.Timedelta(days=1)
 # Per-customer summary columns (the classic models' inputs, also LightGBM features).
 RFM_COLUMNS = ("frequency", "recency", "T", "monetary", "value_before", "naive_value")
@@ -46,9 +48,11 @@ def transactions_from_events(events: pd.DataFrame) -> pd.DataFrame:
         keep = types.isin(list(REVENUE_EVENT_STREAMS)).to_numpy()
         out = events.loc[keep, [schema.ID_COL, schema.TIME_COL, schema.AMOUNT_COL]].copy()
         out[STREAM_COL] = types[keep].map(REVENUE_EVENT_STREAMS).to_numpy()
+        out[TYPE_COL] = types[keep].to_numpy()
     else:
         out = events[[schema.ID_COL, schema.TIME_COL, schema.AMOUNT_COL]].copy()
         out[STREAM_COL] = None
+        out[TYPE_COL] = types.to_numpy() if types is not None else "all"
     out = out[out[schema.AMOUNT_COL].fillna(0) > 0]
     out[schema.ID_COL] = out[schema.ID_COL].astype(str)
     return out.reset_index(drop=True)
@@ -143,6 +147,31 @@ def stream_history(tx: pd.DataFrame, ids: pd.Index, cutoff: pd.Timestamp) -> pd.
     return pd.DataFrame(out, index=ids)
 
 
+def type_history(tx: pd.DataFrame, ids: pd.Index, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """Per transaction type before the cutoff: count and mean log amount; a spend index.
+
+    ``spend_log_index`` is the customer's mean log amount relative to each type's mean log
+    amount over all customers before the cutoff (bills of every type scale with how much a
+    customer spends, so pooling the types estimates that level from few transactions), and
+    ``spend_n`` the number of transactions it averages.
+    """
+    before = tx[tx[schema.TIME_COL] < cutoff]
+    log_amount = np.log(before[schema.AMOUNT_COL].to_numpy(dtype=float))
+    kinds = before[TYPE_COL].astype(str).to_numpy()
+    frame = pd.DataFrame({"id": before[schema.ID_COL].to_numpy(), "kind": kinds, "log": log_amount})
+    grouped = frame.groupby(["id", "kind"])["log"].agg(["size", "mean"]).unstack("kind")
+    out = {}
+    frequent = pd.Series(kinds).value_counts().index[:MAX_TYPE_FEATURES]
+    for kind in sorted(frequent):
+        out[f"tx_{kind}_count"] = grouped[("size", kind)].reindex(ids).fillna(0.0)
+        out[f"tx_{kind}_log_mean"] = grouped[("mean", kind)].reindex(ids)
+    relative = frame["log"] - frame.groupby("kind")["log"].transform("mean")
+    by_id = relative.groupby(frame["id"])
+    out["spend_log_index"] = by_id.mean().reindex(ids)
+    out["spend_n"] = by_id.size().reindex(ids).fillna(0.0)
+    return pd.DataFrame(out, index=ids)
+
+
 def value_frame(
     tx: pd.DataFrame, features: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: int
 ) -> ValueFrame:
@@ -159,7 +188,7 @@ def value_frame(
          "repeat_value_rate": rfm["monetary"] * rfm["frequency"] / weeks},
         index=ids,
     )  # fmt: skip
-    extra = [rfm, rates]
+    extra = [rfm, rates, type_history(tx, ids, cutoff)]
     if streams:
         history = stream_history(tx, ids, cutoff)
         for stream in VALUE_STREAMS:
@@ -171,6 +200,33 @@ def value_frame(
             X[name] = X[name].astype("category")
     total, count, per_stream = realised_value(tx, ids, cutoff, horizon_days, streams)
     return ValueFrame(cutoff, ids, X, rfm, total, count, per_stream)
+
+
+def stack_frames(frames: list[ValueFrame]) -> ValueFrame:
+    """One training frame from several cutoffs' frames (a customer once per cutoff).
+
+    The cutoff is the latest one; columns missing at a cutoff are missing values.
+    """
+    streams = [f.target_streams for f in frames]
+    ids = pd.Index(np.concatenate([f.ids.to_numpy() for f in frames]), name=schema.ID_COL)
+    features = pd.concat([f.features for f in frames], ignore_index=True)
+    for name in features.columns:
+        if not isinstance(features[name].dtype, pd.CategoricalDtype) and any(
+            isinstance(f.features[name].dtype, pd.CategoricalDtype)
+            for f in frames if name in f.features
+        ):  # fmt: skip
+            features[name] = features[name].astype("category")
+    return ValueFrame(
+        cutoff=max(f.cutoff for f in frames),
+        ids=ids,
+        features=features,
+        rfm=pd.concat([f.rfm for f in frames], ignore_index=True),
+        target=pd.concat([f.target for f in frames], ignore_index=True),
+        target_count=pd.concat([f.target_count for f in frames], ignore_index=True),
+        target_streams=None
+        if any(s is None for s in streams)
+        else pd.concat(streams, ignore_index=True),
+    )
 
 
 def load_value_frames(

@@ -21,15 +21,20 @@ from features.propensity.data import align_to_training
 from features.value.classic import ClassicValueModel, fit_classic
 from features.value.data import ValueFrame
 
-# A Tweedie (log-link) LightGBM ranked slightly better but its totals came out 35-45% low out
-# of time on the synthetic data (features drift with calendar time; a log link extrapolates
-# multiplicatively), so the candidates use identity links.
-CANDIDATES = ("lightgbm", "lightgbm_hurdle", "bgnbd_gamma_gamma", "naive")
+# Value over a horizon is a sum of lumpy bills: a Poisson (log-link) objective ranks best on the
+# synthetic data (normalised Gini on the 50k test window 0.713 vs 0.68 for L2 and 0.70 for the
+# hurdle, trained on four stacked cutoffs). Trained on one cutoff a log link's total came out
+# 35-45% low out of time (it extrapolates multiplicatively), on stacked cutoffs within 5%; the
+# identity-link candidates stay, and the validation total guards the choice
+# (``features.value.study.choose_model``).
+CANDIDATES = ("lightgbm", "lightgbm_poisson", "lightgbm_hurdle", "bgnbd_gamma_gamma", "naive")
+OBJECTIVES = {"lightgbm": "regression", "lightgbm_poisson": "poisson"}
+# Small leaves and large minimum leaf sizes: a few thousand owners, a heavy-tailed target.
 LIGHTGBM_SETTINGS: dict[str, Any] = {
     "n_estimators": 300,
     "learning_rate": 0.05,
-    "num_leaves": 31,
-    "min_child_samples": 20,
+    "num_leaves": 15,
+    "min_child_samples": 100,
     "subsample": 0.8,
     "subsample_freq": 1,
     "colsample_bytree": 0.8,
@@ -72,8 +77,9 @@ class ValueModel:
         X = frame.features
         self.reference = X.iloc[:0].copy()
         y = frame.target.to_numpy(dtype=float)
-        if self.kind == "lightgbm":
-            self.boosters["total"] = _regressor("regression", self.seed, self.num_threads).fit(X, y)
+        objective = OBJECTIVES.get(self.kind, "regression")
+        if self.kind in OBJECTIVES:
+            self.boosters["total"] = _regressor(objective, self.seed, self.num_threads).fit(X, y)
         else:
             positive = y > 0
             clf = lgb.LGBMClassifier(objective="binary", random_state=self.seed,
@@ -87,7 +93,7 @@ class ValueModel:
                 ys = frame.target_streams[stream].to_numpy(dtype=float)
                 if (ys > 0).sum() >= 10:
                     self.boosters[f"stream_{stream}"] = _regressor(
-                        "regression", self.seed, self.num_threads
+                        objective, self.seed, self.num_threads
                     ).fit(X, ys)
         return self
 
@@ -104,7 +110,7 @@ class ValueModel:
             assert self.classic is not None
             return self.classic.predict(frame.rfm, self.horizon_days)[0]
         X = self.prepare(frame.features)
-        if self.kind == "lightgbm":
+        if self.kind in OBJECTIVES:
             return np.maximum(self.boosters["total"].predict(X), 0.0)
         p_any = self.boosters["any"].predict_proba(X)[:, 1]
         return p_any * np.maximum(self.boosters["amount"].predict(X), 0.0)

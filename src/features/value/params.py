@@ -41,6 +41,7 @@ class ValueParams(NotebookParams):
     mlflow_tracking_uri: str
     num_threads: int
     shap_rows: int
+    training_cutoffs: int
     source_path: str = ""
 
 
@@ -66,6 +67,7 @@ def validate_value_params(**params: Any) -> ValueParams:
         check_int("horizon_days", p["horizon_days"], minimum=7, maximum=730)
         check_int("num_threads", p["num_threads"], minimum=1, maximum=256)
         check_int("shap_rows", p["shap_rows"], minimum=0)
+        check_int("training_cutoffs", p["training_cutoffs"], minimum=1, maximum=24)
     except ParameterError as exc:
         raise ValueParamError(str(exc)) from None
     source = p["data_source"]

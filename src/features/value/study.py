@@ -4,7 +4,10 @@ Three cutoffs a horizon apart: candidates are fitted at ``cutoff - 2 * horizon``
 on the realised value after ``cutoff - horizon`` (validation, out of time); when the data are
 too short for that, on a quarter of the customers held out at ``cutoff - horizon``. The chosen
 model is refitted at ``cutoff - horizon`` (the classic pair on the history before ``cutoff``)
-and reported on the realised value in ``[cutoff, cutoff + horizon)``.
+and reported on the realised value in ``[cutoff, cutoff + horizon)``. The LightGBM candidates
+learn from ``training_cutoffs`` cutoffs a month apart ending at the fitting cutoff (a customer
+once per cutoff, every label window closed before the cutoff evaluated next): one cutoff holds
+a few thousand owners, too few for a heavy-tailed target.
 
 May import the foundation, ``features.data``, ``features.table``, ``features.propensity``
 (helpers) and the ``features.value`` modules.
@@ -32,6 +35,7 @@ from features.value.params import ValueParamError, ValueParams
 MIN_TRAIN_CUSTOMERS = 200
 HOLDOUT_SHARE = 0.25
 MAX_VALIDATION_ERROR = 0.3
+TRAINING_STEP_DAYS = 30
 _DAY = pd.Timedelta(days=1)
 
 
@@ -127,6 +131,14 @@ def _reasons(model: ValueModel, frame: ValueFrame, shap_rows: int, num_threads: 
     return table.apply(lambda r: "; ".join(r.astype(str)), axis=1)
 
 
+def _training_cutoffs(tx: pd.DataFrame, latest: pd.Timestamp, n: int) -> list[pd.Timestamp]:
+    """``latest`` and up to ``n - 1`` monthly cutoffs before it with enough customers."""
+    cuts = [latest - k * TRAINING_STEP_DAYS * _DAY for k in range(n)]
+    first_seen = tx.groupby(schema.ID_COL)[schema.TIME_COL].min()
+    keep = [c for c in cuts if c == latest or (first_seen < c).sum() >= MIN_TRAIN_CUSTOMERS]
+    return sorted(keep)
+
+
 def run_value_study(params: ValueParams) -> ValueResults:
     """Load the data, choose the model on validation, score and evaluate at the cutoff."""
     source, dataset_dir = _source(params)
@@ -151,18 +163,25 @@ def run_value_study(params: ValueParams) -> ValueResults:
             f"parameter 'cutoff' = {params.cutoff!r}: fewer than {MIN_TRAIN_CUSTOMERS} customers "
             f"with a transaction before {cuts['val'].date()} (cutoff - horizon) to learn from"
         )
-    snapshots = load_snapshots(source, {c: [] for c in cuts.values()}, echo=print, log=log)
-    frames = {k: vdata.value_frame(tx, snapshots[c].features, c, h) for k, c in cuts.items()}
+    fit_cuts = {"val_fit": _training_cutoffs(tx, cuts["val"], params.training_cutoffs)}
+    if "train" in cuts:
+        fit_cuts["train"] = _training_cutoffs(tx, cuts["train"], params.training_cutoffs)
+    wanted = sorted({*cuts.values(), *(c for group in fit_cuts.values() for c in group)})
+    snapshots = load_snapshots(source, {c: [] for c in wanted}, echo=print, log=log)
+    single = {c: vdata.value_frame(tx, snapshots[c].features, c, h) for c in wanted}
+    frames = {k: single[c] for k, c in cuts.items() if k != "train"}
+    for key, group in fit_cuts.items():
+        frames[key] = vdata.stack_frames([single[c] for c in group])
     validation, scheme = _validate(frames, params)
     chosen = choose_model(validation)
 
-    models = fit_candidates(frames["val"], h, params.seed, params.num_threads)
+    models = fit_candidates(frames["val_fit"], h, params.seed, params.num_threads)
     test = frames["test"]
     models["bgnbd_gamma_gamma"].fit(test)
     predictions = {name: m.predict_total(test) for name, m in models.items()}
     model = models[chosen]
     if model.uses_lightgbm:
-        model.fit(frames["val"], streams=True)
+        model.fit(frames["val_fit"], streams=True)
         predictions[chosen] = model.predict_total(test)
     total = predictions[chosen]
     rows = [_metrics_row(n, test, m, predictions[n]) for n, m in models.items()]

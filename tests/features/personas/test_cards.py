@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -83,5 +84,12 @@ def test_describe_personas_on_a_dataset_gives_complete_cards(tiny_dataset):
     }
     assert 0 <= card["conversion_rate"] <= 1 and 0 <= card["churn_rate"] <= 1
     assert card["n_leads_labelled"] > 0 and card["n_owners_labelled"] > 0
+    assert card["mean_predicted_value"] is None  # no value predictions given
+    ids = assignments["customer_id"].astype(str)
+    first = assignments["persona_id"].min()
+    value = pd.Series(np.where(assignments["persona_id"] == first, 1000.0, 10.0), index=ids)
+    valued = describe_personas(data.features, assignments, predicted_value=value.iloc[::2])
+    by_id = {c["persona_id"]: c["mean_predicted_value"] for c in valued.cards}
+    assert by_id[first] == 1000 and all(v == 10 for p, v in by_id.items() if p != first)
     with pytest.raises(ValueError, match="rows must match"):
         describe_personas(data.features.iloc[::-1], assignments)

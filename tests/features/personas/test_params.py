@@ -70,7 +70,12 @@ def test_persona_params_are_frozen_and_as_dict_holds_the_notebook_parameters(tmp
     with pytest.raises(dataclasses.FrozenInstanceError):
         checked.seed = 1  # type: ignore[misc]
     values = checked.as_dict()
-    assert set(values) == {*GOOD_PARAMETERS, "mlflow_tracking_uri"}
+    assert set(values) == {*GOOD_PARAMETERS, "mlflow_tracking_uri", "value_file"}
     assert values["cutoff"] == "2025-07-01"
     assert values["output_dir"] == str(tmp_path)
     assert values["mlflow_tracking_uri"] == "sqlite:///x"
+
+
+def test_value_file_must_exist_when_given(tmp_path):
+    with pytest.raises(ParameterError, match="value_file"):
+        check_persona_parameters(**GOOD_PARAMETERS, value_file=str(tmp_path / "missing.parquet"))

@@ -49,3 +49,18 @@ def test_render_is_skipped_without_an_executed_notebook(tmp_path: Path):
     ctx.notebooks["ok"] = {"status": "FAILED", "notebook": "ok.ipynb"}
     with pytest.raises(StepSkipped, match="no executed notebook"):
         notebooks.render_notebook(ctx, "ok")
+
+
+def test_upstream_file_only_from_a_notebook_that_succeeded(tmp_path: Path):
+    (tmp_path / "04_value").mkdir()
+    (tmp_path / "04_value" / "value.parquet").write_bytes(b"x")
+    ctx = SimpleNamespace(
+        run_dir=tmp_path, notebooks={"value": {"status": "OK", "output_dir": "04_value"}}
+    )
+    assert (
+        notebooks.upstream_file(ctx, "value", "value.parquet")
+        == tmp_path / "04_value" / "value.parquet"
+    )
+    ctx.notebooks["value"]["status"] = "FAILED"
+    assert notebooks.upstream_file(ctx, "value", "value.parquet") is None
+    assert notebooks.upstream_file(ctx, "personas", "value.parquet") is None

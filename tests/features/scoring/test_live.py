@@ -154,3 +154,33 @@ def test_the_champion_run_logs_what_the_reader_cleaned(lab):
     metrics = client.get_run(version.run_id).data.metrics
     cleaning = {k: v for k, v in metrics.items() if k.startswith("cleaning_")}
     assert "cleaning_duplicate_rows" in cleaning and all(v >= 0 for v in cleaning.values())
+
+
+def test_a_churn_list_carries_value_once_a_value_champion_is_registered(lab):
+    from features import value
+
+    source = EventSource(lab["dataset"])
+    before = score_population("churn", source, reasons=False, echo=lambda line: None)
+    assert "predicted_value" not in before.campaign  # nothing registered as nev-value yet
+    params = value.validate_value_params(
+        data_source=str(lab["dataset"]), n_customers=3000, seed=11, cutoff="2025-07-01",
+        horizon_days=180, id_col="customer_id", time_col="ts", amount_col="value",
+        event_type_col="event_type", output_dir=str(lab["root"] / "value"),
+        mlflow_tracking_uri="", num_threads=1, shap_rows=0, training_cutoffs=1)  # fmt: skip
+    results = value.run_value_study(params)
+    value.save_and_track(results, {}, params)
+    result = score_population("churn", source, reasons=False, echo=lambda line: None)
+    campaign = result.campaign
+    assert list(campaign.columns) == [*CAMPAIGN_COLUMNS, "predicted_value", "value_at_risk"]
+    assert campaign["predicted_value"].notna().mean() > 0.95  # active owners have a history
+    assert (campaign["predicted_value"].dropna() >= 0).all()
+    assert campaign["value_at_risk"].sum() == pytest.approx(
+        result.summary["expected_value_at_risk"]
+    )
+    assert result.summary["value_model_version"] == "1"
+    without = score_population(
+        "churn", source, reasons=False, value_model_uri=None, echo=lambda line: None
+    )
+    assert list(without.campaign.columns) == list(CAMPAIGN_COLUMNS)
+    page = render_campaign_page(campaign, result.summary)
+    assert "value at risk" in page and "CNY" in page

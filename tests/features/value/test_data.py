@@ -47,3 +47,30 @@ def test_rfm_and_targets_are_point_in_time() -> None:
     assert count.to_dict() == {"A": 1.0, "B": 1.0, "C": 0.0}
     assert streams.loc["B", "social"] == 2000.0
     assert vd.window_is_observed(tx, cutoff, 20) and not vd.window_is_observed(tx, cutoff, 60)
+
+
+def test_type_history_uses_only_transactions_before_the_cutoff() -> None:
+    tx = vd.transactions_from_events(_log())
+    ids = pd.Index(["A", "B", "C", "D"], name="customer_id")
+    hist = vd.type_history(tx, ids, pd.Timestamp("2025-04-01"))
+    assert hist.loc["A", "tx_service_payment_count"] == 1  # the April bill is after the cutoff
+    assert hist.loc["C", "tx_service_payment_count"] == 0
+    assert hist.loc["C", "spend_n"] == 1 and hist.loc["C", "spend_log_index"] == 0  # the only vas
+    assert hist.loc["D", "spend_n"] == 0 and pd.isna(hist.loc["D", "spend_log_index"])
+    # A's purchase is above the purchase mean, B's below: the spend index says so.
+    assert hist.loc["A", "spend_log_index"] > 0 > hist.loc["B", "spend_log_index"]
+    generic = vd.transactions_from_events(_log().drop(columns="event_type"))
+    assert list(vd.type_history(generic, ids, pd.Timestamp("2025-05-01")).columns) == [
+        "tx_all_count", "tx_all_log_mean", "spend_log_index", "spend_n"]  # fmt: skip
+
+
+def test_stacked_frames_keep_each_cutoff_rows_and_targets() -> None:
+    tx = vd.transactions_from_events(_log())
+    feats = pd.DataFrame({"customer_id": ["A", "B", "C"], "city": ["x", "y", "x"]})
+    early = vd.value_frame(tx, feats, pd.Timestamp("2025-02-15"), 30)
+    late = vd.value_frame(tx, feats, pd.Timestamp("2025-03-25"), 30)
+    both = vd.stack_frames([early, late])
+    assert len(both.ids) == len(early.ids) + len(late.ids) == len(both.features)
+    assert both.cutoff == late.cutoff
+    assert both.target.sum() == early.target.sum() + late.target.sum()
+    assert isinstance(both.features["city"].dtype, pd.CategoricalDtype)

@@ -11,7 +11,7 @@ from features.value.study import choose_model
 GOOD = dict(data_source="synthetic", n_customers=1000, seed=1, cutoff="2025-07-01",
             horizon_days=180, id_col="customer_id", time_col="ts", amount_col="value",
             event_type_col="", output_dir="", mlflow_tracking_uri="", num_threads=1,
-            shap_rows=10)  # fmt: skip
+            shap_rows=10, training_cutoffs=3)  # fmt: skip
 
 
 def test_choice_prefers_gini_among_models_with_a_sound_total() -> None:
@@ -30,5 +30,7 @@ def test_parameters_are_checked_by_name() -> None:
         validate_value_params(**GOOD, extra=1)
     with pytest.raises(ValueParamError, match="data_source"):
         validate_value_params(**{**GOOD, "data_source": "no/such/file.csv"})
+    with pytest.raises(ValueParamError, match="training_cutoffs"):
+        validate_value_params(**{**GOOD, "training_cutoffs": 0})
     with pytest.raises(ValueParamError, match="amount_col"):
         validate_value_params(**{**GOOD, "amount_col": ""})
