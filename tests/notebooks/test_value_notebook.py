@@ -16,7 +16,7 @@ from features.reports.execute import execute_notebook
 pytestmark = pytest.mark.notebooks
 
 NOTEBOOK = config.NOTEBOOKS_DIR / "04_value.ipynb"
-TINY = {"n_customers": 6000, "num_threads": 1, "horizon_days": 180}
+TINY = {"n_customers": 6000, "num_threads": 1, "horizon_days": 180, "training_cutoffs": 2}
 KEYS = ("holdout_value_error", "holdout_count_error", "gini_normalised", "spearman",
         "top_decile_capture", "baseline_gini_normalised", "baseline_holdout_value_error",
         "model_name", "component_shares", "oracle_gini_normalised", "n_customers")  # fmt: skip

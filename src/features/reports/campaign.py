@@ -53,7 +53,7 @@ th { background: #f3f6f9; } .muted { color: #66727f; font-size: .85rem; }
 
 
 def bucket_summary(campaign: pd.DataFrame) -> pd.DataFrame:
-    """Per bucket: customers, share, mean probability, expected positives."""
+    """Per bucket: customers, share, mean probability, expected positives (and value at risk)."""
     grouped = campaign.groupby("bucket", observed=True)["probability"]
     summary = pd.DataFrame(
         {
@@ -63,6 +63,9 @@ def bucket_summary(campaign: pd.DataFrame) -> pd.DataFrame:
         }
     ).reindex(["high", "medium", "low"])
     summary["share"] = summary["customers"] / summary["customers"].sum()
+    if "value_at_risk" in campaign:
+        at_risk = campaign.groupby("bucket", observed=True)["value_at_risk"].sum()
+        summary["value_at_risk"] = at_risk.reindex(summary.index)
     return summary.rename_axis("bucket").reset_index()
 
 
@@ -106,7 +109,8 @@ def render_campaign_page(
             else []
         ),
         "<h2>Buckets and what to do</h2>",
-        table(buckets, percent_cols=["mean_probability", "share"], decimals=1).to_html(),
+        table(buckets, percent_cols=["mean_probability", "share"], money_cols=["value_at_risk"],
+              decimals=1).to_html(),  # fmt: skip
         "<ul>",
     ]
     for bucket, action in ACTIONS.get(task, {}).items():

@@ -12,9 +12,10 @@ from features.value.params import (
     validate_value_params,
 )
 from features.value.report import headline
-from features.value.study import ValueResults, headline_metrics, run_value_study
+from features.value.study import MONEY_COLUMNS, ValueResults, headline_metrics, run_value_study
 
 __all__ = [
+    "MONEY_COLUMNS",
     "PARAMETER_NAMES",
     "ValueParamError",
     "ValueParams",

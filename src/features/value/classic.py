@@ -7,8 +7,8 @@ have closed-form likelihoods and conditional expectations, so they are fitted he
 ``scipy.optimize`` (L-BFGS-B on log parameters) in well under a second on 50k customers.
 
 Why not a library: pymc-marketing's CLV module (the current reference; ``lifetimes`` is
-unmaintained) brings PyMC and PyTensor, hundreds of megabytes and a C compiler for usable
-speed: too heavy for the lab's budgets (test suite under 20 minutes including the
+unmaintained) brings PyMC and PyTensor, a C compiler for usable speed and, measured on
+2026-12-02, 59 distributions and 790 MB installed in 57 s into an empty venv: too heavy for the lab's budgets (test suite under 20 minutes including the
 environment, ``make run`` under 10 minutes on 2 cores) for a model whose maximum-likelihood
 fit is twenty lines. The formulas are those of the papers (and of pymc-marketing's
 ``BetaGeoModel`` / ``GammaGammaModel``).

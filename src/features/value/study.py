@@ -36,6 +36,7 @@ MIN_TRAIN_CUSTOMERS = 200
 HOLDOUT_SHARE = 0.25
 MAX_VALIDATION_ERROR = 0.3
 TRAINING_STEP_DAYS = 30
+MONEY_COLUMNS = ("predicted_total", "realised_total")  # CNY columns of the metric tables
 _DAY = pd.Timedelta(days=1)
 
 
@@ -242,4 +243,11 @@ def headline_metrics(results: ValueResults) -> dict[str, Any]:
     return out
 
 
-__all__ = ["CANDIDATES", "ValueResults", "choose_model", "headline_metrics", "run_value_study"]
+__all__ = [
+    "CANDIDATES",
+    "MONEY_COLUMNS",
+    "ValueResults",
+    "choose_model",
+    "headline_metrics",
+    "run_value_study",
+]

@@ -183,4 +183,4 @@ def test_a_churn_list_carries_value_once_a_value_champion_is_registered(lab):
     )
     assert list(without.campaign.columns) == list(CAMPAIGN_COLUMNS)
     page = render_campaign_page(campaign, result.summary)
-    assert "value at risk" in page and "CNY" in page
+    assert "value at risk" in page and "CNY" in page and page.count("¥") > len(campaign.head(20))
