@@ -157,6 +157,13 @@ def calibration_alerts(
     return lines
 
 
+def _psi_alerting(psi: pd.DataFrame, threshold: float, month_threshold: float) -> pd.Series:
+    """True for the score PSI rows above their threshold (training or previous month)."""
+    return ((psi["feature"] == SCORE_NAME) & (psi["psi"] > threshold)) | (
+        (psi["feature"] == MONTH_SCORE_NAME) & (psi["psi"] > month_threshold)
+    )
+
+
 def psi_alerts(
     psi: pd.DataFrame,
     threshold: float = DEFAULT_PSI_THRESHOLD,
@@ -164,19 +171,16 @@ def psi_alerts(
 ) -> list[str]:
     """One line per date whose score PSI against the training snapshot exceeds ``threshold``
     or against the previous month's population exceeds ``month_threshold``."""
-    lines = []
-    for row in psi.itertuples(index=False):
-        if row.feature == SCORE_NAME and row.psi > threshold:
-            lines.append(
-                f"list {row.as_of}: score PSI {row.psi:.3f} > {threshold:.2f} against the "
-                "training snapshot"
-            )
-        elif row.feature == MONTH_SCORE_NAME and row.psi > month_threshold:
-            lines.append(
-                f"list {row.as_of}: score PSI {row.psi:.3f} > {month_threshold:.2f} against the "
-                "previous month's population"
-            )
-    return lines
+    rows = psi[_psi_alerting(psi, threshold, month_threshold)]
+    return [
+        f"list {row.as_of}: score PSI {row.psi:.3f} > "
+        + (
+            f"{threshold:.2f} against the training snapshot"
+            if row.feature == SCORE_NAME
+            else f"{month_threshold:.2f} against the previous month's population"
+        )
+        for row in rows.itertuples(index=False)
+    ]
 
 
 def psi_alert_dates(
@@ -185,10 +189,7 @@ def psi_alert_dates(
     month_threshold: float = DEFAULT_PSI_MONTH_THRESHOLD,
 ) -> set[str]:
     """The as-of dates with a score PSI alert."""
-    hit = ((psi["feature"] == SCORE_NAME) & (psi["psi"] > threshold)) | (
-        (psi["feature"] == MONTH_SCORE_NAME) & (psi["psi"] > month_threshold)
-    )
-    return set(psi.loc[hit, "as_of"])
+    return set(psi.loc[_psi_alerting(psi, threshold, month_threshold), "as_of"])
 
 
 def psi_warnings(psi: pd.DataFrame, threshold: float = DEFAULT_PSI_THRESHOLD) -> list[str]:
