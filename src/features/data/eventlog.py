@@ -639,10 +639,9 @@ def _load_text_file(path: Path, columns: _ColumnMap, sep: str | None, opts: _Opt
     try:
         mapping = _resolve_columns(table.columns, columns, str(path), table.sep)
         cleaning = dict(table.cleaning)
-        events = _parse_text_events(table, mapping, cleaning, opts)
+        events = _parse_text_events(table, mapping, cleaning, opts, str(path))
     finally:
         table.close()
-    events = _finish_events(events, cleaning, opts, str(path))
     described = f"separator {table.sep!r}, {table.encoding}" if table.sep else "Excel"
     return EventLog(
         events, None, cleaning, f"event log {path} ({described})", {path.name: table.sha256}
@@ -653,9 +652,20 @@ def _load_text_file(path: Path, columns: _ColumnMap, sep: str | None, opts: _Opt
 
 
 def _parse_text_events(
-    table: reader.TextTable, mapping: dict[str, str], cleaning: dict[str, int], opts: _Options
+    table: reader.TextTable,
+    mapping: dict[str, str],
+    cleaning: dict[str, int],
+    opts: _Options,
+    where_finished: str,
 ) -> pd.DataFrame:
-    """Typed canonical events from a text table, every rule counted (all in DuckDB SQL)."""
+    """Typed, cleaned canonical events from a text table, every rule counted.
+
+    Everything happens on the table's DuckDB connection: typing (a cell that DuckDB casts
+    directly skips the text rules), the line and value rules, then the rules of
+    ``_finish_events`` (events after as-of, exact duplicates, customer days, zero amounts);
+    the events are fetched once, as Arrow, and converted to pandas once. Counts, order of
+    the rules, messages and the frame are those of ``_finish_events`` over the typed events.
+    """
     con, where = table.con, table.where
     q = {canonical: reader.sql_name(source) for canonical, source in mapping.items()}
     first = reader.sql_name(table.columns[0])
@@ -669,58 +679,78 @@ def _parse_text_events(
     )
     id_sql, ts_sql = q[schema.ID_COL], q[schema.TIME_COL]
     amount = q.get(schema.AMOUNT_COL)
-    source = "raw"
     thousands = True
+    clean = reader.amount_clean_sql(amount) if amount else ""
     if amount:
-        con.execute(
-            f"CREATE TEMP VIEW raw_clean AS SELECT *, {reader.amount_clean_sql(amount)} "
-            "AS _amount_clean FROM raw"
-        )
-        source = "raw_clean"
-        (style,) = con.execute(reader.amount_style_sql("_amount_clean", source)).fetchall()[0]
+        # a cell with a comma in its cleaned text has one in its raw text (a cheap pre-filter)
+        sample = f"(SELECT {clean} AS __nev_amount_clean FROM raw WHERE contains({amount}, ','))"
+        (style,) = con.execute(reader.amount_style_sql("__nev_amount_clean", sample)).fetchall()[0]
         thousands = (style or 0) > 0 or ((style or 0) == 0 and table.sep != ";")
-    selects = [
+    inner = [
         f"trim({id_sql}) AS id_text",
         f"{reader.is_null_sql(id_sql)} AS null_id",
         f"{ts_sql} AS ts_text",
-        f"NOT {reader.is_null_sql(ts_sql)} AS ts_present",
         f"{reader.timestamp_sql(ts_sql, opts.business_tz)} AS ts",
     ]
     for canonical in (schema.EVENT_TYPE_COL, schema.CHANNEL_COL):
-        if canonical in q:
-            selects.append(
-                f"CASE WHEN {reader.is_null_sql(q[canonical])} THEN NULL "
-                f"ELSE trim({q[canonical]}) END AS {canonical}"
-            )
+        if canonical in q:  # as text: few distinct values, cleaned once each after fetching
+            inner.append(f"{q[canonical]} AS {canonical}")
     if amount:
-        selects += [
+        # A cell that casts to a number (not NaN) is no null token, has no comma and is its
+        # own amount: the text rules run only on the other cells.
+        direct = "(__nev_direct IS NOT NULL AND NOT isnan(__nev_direct))"
+        null_amount = reader.is_null_sql(amount)
+        inner += [
             f"{amount} AS amount_text",
-            f"{reader.is_null_sql(amount)} AS missing_amount",
-            f"CASE WHEN {reader.is_null_sql(amount)} THEN NULL "
-            f"ELSE {reader.amount_sql('_amount_clean', thousands)} END AS amount_any",
-            f"{reader.decimal_comma_sql('_amount_clean', thousands)} AS decimal_comma",
+            f"CASE WHEN {direct} THEN FALSE ELSE {null_amount} END AS missing_amount",
+            f"CASE WHEN {direct} THEN __nev_direct WHEN {null_amount} THEN NULL "
+            f"ELSE {reader.amount_sql('__nev_amount_clean', thousands)} END AS amount_any",
+            f"CASE WHEN {direct} THEN FALSE "
+            f"ELSE {reader.decimal_comma_sql('__nev_amount_clean', thousands)} END AS decimal_comma",
         ]
-    # Raw text is kept only where parsing failed (for the first offending values).
-    texts = ["CASE WHEN ts IS NULL THEN ts_text END AS ts_text"]
+        source = (
+            f"(SELECT *, CASE WHEN {direct} THEN NULL ELSE {clean} END AS __nev_amount_clean "
+            f"FROM (SELECT *, TRY_CAST({amount} AS DOUBLE) AS __nev_direct FROM raw "
+            f"WHERE NOT ({header_row})))"
+        )
+    else:
+        source = f"(SELECT * FROM raw WHERE NOT ({header_row}))"
+    # a parsed stamp was no null token (the text rules test for those first)
+    outer = [
+        "* EXCLUDE (ts_text" + (", amount_text)" if amount else ")"),
+        f"ts IS NOT NULL OR NOT {reader.is_null_sql('ts_text')} AS ts_present",
+        "CASE WHEN ts IS NULL THEN ts_text END AS ts_text",  # raw text kept where parsing failed
+    ]
     if amount:
-        texts.append(
+        outer.append(
             "CASE WHEN amount_any IS NULL OR NOT isfinite(amount_any) THEN amount_text END "
             "AS amount_text"
         )
-    excluded = "ts_text, amount_text" if amount else "ts_text"
     con.execute(
-        f"CREATE TEMP TABLE parsed AS SELECT * EXCLUDE ({excluded}), {', '.join(texts)} "
-        f"FROM (SELECT {', '.join(selects)} FROM {source} WHERE NOT ({header_row}))"
+        f"CREATE TEMP TABLE parsed AS SELECT {', '.join(outer)} "
+        f"FROM (SELECT {', '.join(inner)} FROM {source})"
     )
-    (n_raw,) = con.execute("SELECT count(*) FROM raw").fetchall()[0]
-    (n_rows,) = con.execute("SELECT count(*) FROM parsed").fetchall()[0]
-    cleaning["repeated_header_lines"] = n_raw - n_rows
+    keep = "NOT null_id AND ts IS NOT NULL"
     bad_time = "ts IS NULL AND NOT null_id"
-    (null_ids, bad_times, present_times) = _counts(
-        con,
-        f"SELECT count_if(null_id), count_if({bad_time}), count_if(NOT null_id AND "
-        "ts_present) FROM parsed",
-    )
+    finite = "amount_any IS NOT NULL AND isfinite(amount_any)"
+    aggregates = [
+        "count(*)",
+        "count_if(null_id)",
+        f"count_if({bad_time})",
+        "count_if(NOT null_id AND ts_present)",
+    ]
+    if amount:
+        aggregates += [
+            f"count_if({keep} AND decimal_comma)",
+            f"count_if({keep} AND missing_amount)",
+            f"count_if({keep} AND NOT missing_amount AND amount_any IS NULL)",
+            f"count_if({keep} AND amount_any IS NOT NULL AND NOT isfinite(amount_any))",
+            f"count_if({keep} AND NOT missing_amount)",
+        ]
+    (n_raw,) = con.execute("SELECT count(*) FROM raw").fetchall()[0]
+    counts = _counts(con, f"SELECT {', '.join(aggregates)} FROM parsed")
+    n_rows, null_ids, bad_times, present_times = counts[:4]
+    cleaning["repeated_header_lines"] = n_raw - n_rows
     cleaning["null_ids"], cleaning["unparseable_timestamps"] = null_ids, bad_times
     examples = reader.first_values(
         con, f"SELECT ts_text FROM parsed WHERE {bad_time} AND ts_text IS NOT NULL"
@@ -733,47 +763,217 @@ def _parse_text_events(
         )
     reader.check_loss(where, mapping[schema.TIME_COL], "timestamps unparseable", bad_times,
                       present_times, examples, opts.max_unparseable_share)  # fmt: skip
-    keep = "NOT null_id AND ts IS NOT NULL"
     columns = ["id_text AS customer_id", "ts"]
     if schema.EVENT_TYPE_COL in q:
-        unknown = reader.sql_text(UNKNOWN_EVENT_TYPE)
-        columns.append(f"coalesce({schema.EVENT_TYPE_COL}, {unknown}) AS {schema.EVENT_TYPE_COL}")
+        columns.append(schema.EVENT_TYPE_COL)
+        cleaning["blank_event_types"] = 0  # counted with the categories (keeps its place)
     if schema.CHANNEL_COL in q:
         columns.append(schema.CHANNEL_COL)
-    if schema.EVENT_TYPE_COL in q:
-        (blank,) = _counts(
-            con, f"SELECT count_if({schema.EVENT_TYPE_COL} IS NULL) FROM parsed WHERE {keep}"
-        )
-        cleaning["blank_event_types"] = blank
     if amount:
-        finite = "amount_any IS NOT NULL AND isfinite(amount_any)"
-        counts = _counts(
-            con,
-            f"SELECT count_if(decimal_comma), count_if(missing_amount), "
-            f"count_if(NOT missing_amount AND amount_any IS NULL), "
-            f"count_if(amount_any IS NOT NULL AND NOT isfinite(amount_any)), "
-            f"count_if(NOT missing_amount) FROM parsed WHERE {keep}",
-        )
-        cleaning["decimal_comma_amounts"], cleaning["missing_amounts"] = counts[0], counts[1]
-        cleaning["unparseable_amounts"], cleaning["non_finite_amounts"] = counts[2], counts[3]
-        bad = counts[2] + counts[3]
+        cleaning["decimal_comma_amounts"], cleaning["missing_amounts"] = counts[4], counts[5]
+        cleaning["unparseable_amounts"], cleaning["non_finite_amounts"] = counts[6], counts[7]
+        bad = counts[6] + counts[7]
         examples = reader.first_values(
             con, f"SELECT amount_text FROM parsed WHERE {keep} AND NOT missing_amount "
             f"AND NOT ({finite})",
         )  # fmt: skip
         reader.check_loss(where, mapping[schema.AMOUNT_COL], "amounts unparseable", bad,
-                          counts[4], examples, opts.max_unparseable_share)  # fmt: skip
+                          counts[8], examples, opts.max_unparseable_share)  # fmt: skip
         columns.append(f"CASE WHEN {finite} THEN amount_any END AS {schema.AMOUNT_COL}")
-    query = f"SELECT {', '.join(columns)} FROM parsed WHERE {keep}"
-    arrow = con.sql(query).to_arrow_table()
-    for name in (schema.EVENT_TYPE_COL, schema.CHANNEL_COL):  # category columns, Arrow-fast
+    return _finish_text_events(con, columns, keep, cleaning, opts, where_finished)
+
+
+def _finish_text_events(
+    con: duckdb.DuckDBPyConnection,
+    columns: list[str],
+    keep: str,
+    cleaning: dict[str, int],
+    opts: _Options,
+    where: str,
+) -> pd.DataFrame:
+    """The rules of ``_finish_events`` over the kept rows of table ``parsed``.
+
+    The rows are fetched once, as Arrow. In a file sorted by id and time (as exports often
+    are) the customer days, the ids and the runs of rows sharing id and time, where exact
+    duplicates must lie, come from comparing neighbours; only those runs are grouped. An
+    unsorted file is grouped in full, as ``_find_duplicates_and_days`` does. The rows are
+    removed from the pandas frame as ``_finish_events`` removes them, so that counts, rows
+    and categories are the same.
+    """
+    arrow = con.sql(f"SELECT {', '.join(columns)} FROM parsed WHERE {keep}").to_arrow_table()
+    con.execute("DROP TABLE parsed")
+    n = arrow.num_rows
+    for name, fill in ((schema.EVENT_TYPE_COL, UNKNOWN_EVENT_TYPE), (schema.CHANNEL_COL, None)):
         if name in arrow.column_names:
             index = arrow.column_names.index(name)
-            arrow = arrow.set_column(index, name, arrow.column(name).dictionary_encode())
+            column, blank = _clean_category_column(con, arrow.column(name), fill)
+            arrow = arrow.set_column(index, name, column)
+            if fill is not None:
+                cleaning["blank_event_types"] = blank
+    remove = np.zeros(n, dtype=bool)
+    if opts.as_of is not None:
+        stamps = arrow.column(schema.TIME_COL).to_numpy()
+        late = stamps > opts.as_of.to_datetime64()
+        cleaning["events_after_as_of"] = int(late.sum())
+        remove |= late
+    # the column defaulted when absent has no blank event types (cf. ``_finish_events``)
+    cleaning["blank_event_types"] = cleaning.get("blank_event_types", 0)
+    positions = np.flatnonzero(~remove) if remove.any() else None
+    current = arrow if positions is None else arrow.take(positions)
+    found = _sorted_duplicates_and_days(current)
+    if found is None:
+        found = _grouped_duplicates_and_days(current)
+    duplicate_rows, n_customer_days, zero_padded = found
+    if positions is not None:
+        duplicate_rows = positions[duplicate_rows]
+    del current
+    # "007" and "7" stay two customers (ids are text); counted so that a user can check.
+    cleaning["ids_differing_only_by_leading_zeros"] = zero_padded
+    cleaning["duplicate_rows"] = len(duplicate_rows)
+    remove[duplicate_rows] = True
+    n_events = n - int(remove.sum())
+    cleaning["rows_sharing_a_customer_day"] = n_events - n_customer_days
+    zero = np.zeros(n, dtype=bool)
+    if schema.AMOUNT_COL in arrow.column_names:
+        amounts = arrow.column(schema.AMOUNT_COL).to_numpy()  # NaN where null
+        zero = amounts == 0
+        cleaning["zero_amounts"] = int((zero & ~remove).sum())
+        cleaning["negative_amounts"] = int(((amounts < 0) & ~remove).sum())
+    else:
+        cleaning["zero_amounts"] = cleaning["negative_amounts"] = 0
+    if opts.drop_zero_amounts and cleaning["zero_amounts"]:
+        remove |= zero
+        n_events -= cleaning["zero_amounts"]
+        cleaning["zero_amounts_dropped"] = cleaning["zero_amounts"]
+    if n_events == 0:
+        raise DataError(
+            f"{where}: no usable rows after cleaning (rule: at least one event with "
+            "an id and a parseable timestamp)"
+        )
     events = arrow.to_pandas()
+    del arrow
     events[schema.TIME_COL] = events[schema.TIME_COL].astype("datetime64[us]")
     events[schema.ID_COL] = events[schema.ID_COL].astype("str")
-    return _complete_columns(events)
+    events = _complete_columns(events)
+    for col in (schema.EVENT_TYPE_COL, schema.CHANNEL_COL):
+        if not isinstance(events[col].dtype, pd.CategoricalDtype):
+            events[col] = events[col].astype("category")
+    if remove.any():  # the categories of the rows removed stay, as in ``_finish_events``
+        events = events[~remove].reset_index(drop=True)
+    return events
+
+
+def _clean_category_column(
+    con: duckdb.DuckDBPyConnection, column: pa.ChunkedArray, fill: str | None
+) -> tuple[pa.DictionaryArray, int]:
+    """An event type or channel column of raw text, cleaned (null tokens to null, trimmed,
+    nulls to ``fill``) and dictionary-encoded; and the number of null cells before the fill.
+
+    The cleaning SQL runs on the distinct values only. The dictionary lists the cleaned
+    values in order of first appearance, as ``dictionary_encode`` of the cleaned column
+    (and so the pandas categories) would.
+    """
+    # null cells get an entry too, in its place of first appearance
+    encoded = column.combine_chunks().dictionary_encode(null_encoding="encode")
+    if not isinstance(encoded, pa.DictionaryArray):  # an empty column
+        encoded = pa.DictionaryArray.from_arrays(
+            pa.array([], pa.int32()), pa.array([], pa.string())
+        )
+    values = encoded.dictionary.cast(pa.string())
+    con.register("_category_values", pa.table({"i": np.arange(len(values)), "v": values}))
+    cleaned = con.execute(
+        f"SELECT CASE WHEN {reader.is_null_sql('v')} THEN NULL ELSE trim(v) END "
+        "FROM _category_values ORDER BY i"
+    ).fetchall()
+    con.unregister("_category_values")
+    codes: dict[str, int] = {}
+    remap = np.empty(len(values), dtype=np.int32)
+    for position, (value,) in enumerate(cleaned):
+        value = fill if value is None else value
+        remap[position] = -1 if value is None else codes.setdefault(value, len(codes))
+    is_blank = np.array([value is None for (value,) in cleaned], dtype=bool)
+    indices = encoded.indices.to_numpy()
+    blank = int(np.bincount(indices, minlength=len(values))[is_blank].sum())
+    new = remap[indices]
+    dictionary = pa.array(list(codes), type=pa.string())
+    mask = new < 0
+    return (
+        pa.DictionaryArray.from_arrays(
+            pa.array(new, type=pa.int32(), mask=mask if mask.any() else None), dictionary
+        ),
+        blank,
+    )
+
+
+def _sorted_duplicates_and_days(events: pa.Table) -> tuple[np.ndarray, int, int] | None:
+    """``_find_duplicates_and_days`` for rows sorted by id, then time (None when not sorted).
+
+    Neighbours give the distinct ids and (id, day) pairs; exact duplicates share id and
+    time, so only the runs of such rows are grouped.
+    """
+    n = events.num_rows
+    if n < 2:
+        return None
+    ids = events.column(schema.ID_COL).combine_chunks()
+    stamps = events.column(schema.TIME_COL).combine_chunks()
+    a, b = ids.slice(0, n - 1), ids.slice(1)
+    ta, tb = stamps.slice(0, n - 1), stamps.slice(1)
+    same_id = pc.equal(a, b)
+    if pc.any(pc.or_(pc.greater(a, b), pc.and_(same_id, pc.greater(ta, tb)))).as_py():
+        return None
+    new_id = pc.invert(same_id)
+    heads = pa.concat_arrays([ids.slice(0, 1), b.filter(new_id)])
+    day_a, day_b = (pc.floor_temporal(t, unit="day") for t in (ta, tb))
+    n_days = 1 + (pc.sum(pc.or_(new_id, pc.not_equal(day_a, day_b))).as_py() or 0)
+    stripped = pc.count_distinct(pc.utf8_ltrim(heads, characters="0")).as_py()
+    same = pc.and_(same_id, pc.equal(ta, tb)).to_numpy(zero_copy_only=False)
+    rows = np.array([], dtype=np.int64)
+    if same.any():
+        in_run = np.zeros(n, dtype=bool)
+        in_run[:-1] |= same
+        in_run[1:] |= same
+        candidates = np.flatnonzero(in_run)
+        found, _, _ = _grouped_duplicates_and_days(events.take(candidates), days=False)
+        rows = candidates[found]
+    return rows, int(n_days), len(heads) - int(stripped)
+
+
+def _grouped_duplicates_and_days(
+    events: pa.Table, days: bool = True
+) -> tuple[np.ndarray, int, int]:
+    """``_find_duplicates_and_days`` of an Arrow table (the same DuckDB grouping)."""
+    keys = list(events.column_names)
+    same = " AND ".join(f"e.{c} IS NOT DISTINCT FROM d.{c}" for c in keys)
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = false")
+        rows_column = pa.array(np.arange(events.num_rows, dtype=np.int64))
+        con.register("events_frame", events.append_column("_row", rows_column))
+        con.execute(
+            f"CREATE TEMP TABLE repeated AS SELECT {', '.join(keys)}, min(_row) AS first_row "
+            f"FROM events_frame GROUP BY {', '.join(keys)} HAVING count(*) > 1"
+        )
+        (n_repeated,) = con.execute("SELECT count(*) FROM repeated").fetchall()[0]
+        rows = np.array([], dtype=np.int64)
+        if n_repeated:
+            found = con.execute(
+                f"SELECT e._row FROM events_frame e JOIN repeated d ON {same} "
+                "WHERE e._row <> d.first_row"
+            ).fetchnumpy()
+            rows = np.sort(found["_row"].astype(np.int64))
+        n_customer_days = zero_padded = 0
+        if days:
+            (n_customer_days,) = con.execute(
+                "SELECT count(*) FROM (SELECT DISTINCT customer_id, CAST(ts AS DATE) "
+                "FROM events_frame)"
+            ).fetchall()[0]
+            (zero_padded,) = con.execute(
+                "SELECT count(*) - count(DISTINCT ltrim(c, '0')) "
+                "FROM (SELECT DISTINCT customer_id AS c FROM events_frame)"
+            ).fetchall()[0]
+    finally:
+        con.close()
+    return rows, int(n_customer_days), int(zero_padded)
 
 
 def _counts(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[int, ...]:

@@ -32,8 +32,10 @@ from __future__ import annotations
 import codecs
 import gzip
 import hashlib
+import re
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,9 +145,11 @@ def scan_bytes(path: Path) -> tuple[str, dict[str, int]]:
                 counts["blank_lines"] += 1
             first = False
             joined = tail + chunk
-            counts["crlf_line_endings"] += joined.count(b"\r\n") - tail.count(b"\r\n")
-            blank = joined.count(b"\n\n") + joined.count(b"\n\r\n")
-            counts["blank_lines"] += blank - tail.count(b"\n\n") - tail.count(b"\n\r\n")
+            blank = joined.count(b"\n\n") - tail.count(b"\n\n")
+            if b"\r" in joined:  # else no CRLF: two searches saved
+                counts["crlf_line_endings"] += joined.count(b"\r\n") - tail.count(b"\r\n")
+                blank += joined.count(b"\n\r\n") - tail.count(b"\n\r\n")
+            counts["blank_lines"] += blank
             tail = joined[-2:]
     return digest.hexdigest(), counts
 
@@ -225,23 +229,34 @@ def read_text_table(
         return _read_excel(path)
     if path.suffix.lower() in PARQUET_SUFFIXES:
         raise DataError(f"{path}: Parquet is not a text table (rule: read it as Parquet)")
-    sha, cleaning = scan_bytes(path)
-    if path.stat().st_size == 0 or not path.read_bytes()[:SNIFF_BYTES].strip():
+    with open(path, "rb"):  # an unreadable file fails here, as before any other rule
+        pass
+    if path.stat().st_size == 0 or not _head(path).strip():
         raise DataError(f"{path}: file is empty (rule: {what} starts with a header line)")
-    encoding = detect_encoding(path)
-    if encoding == "utf-8":
-        try:
-            table = _read_csv(path, path, sep, required)
-        except _InvalidUnicode:
-            encoding = "gb18030"
-    if encoding == "gb18030":
-        with tempfile.TemporaryDirectory(prefix="nev-intake-") as tmp:
-            utf8 = Path(tmp) / "utf8.csv"
-            transcode_to_utf8(path, utf8)
-            table = _read_csv(utf8, path, sep, required)
+    # the digest and line counts are taken in a thread while DuckDB reads the file
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scanned = pool.submit(scan_bytes, path)
+        encoding = detect_encoding(path)
+        if encoding == "utf-8":
+            try:
+                table = _read_csv(path, path, sep, required)
+            except _InvalidUnicode:
+                encoding = "gb18030"
+        if encoding == "gb18030":
+            with tempfile.TemporaryDirectory(prefix="nev-intake-") as tmp:
+                utf8 = Path(tmp) / "utf8.csv"
+                transcode_to_utf8(path, utf8)
+                table = _read_csv(utf8, path, sep, required)
+        sha, cleaning = scanned.result()
     table.encoding, table.sha256 = encoding, sha
     table.cleaning = {**cleaning, **table.cleaning}
     return table
+
+
+def _head(path: Path) -> bytes:
+    """The first ``SNIFF_BYTES`` of a file (without reading the rest)."""
+    with open(path, "rb") as handle:
+        return handle.read(SNIFF_BYTES)
 
 
 def _read_gzip(path: Path, sep: str | None, required: tuple[str, ...], what: str) -> TextTable:
@@ -301,14 +316,35 @@ def _read_csv(file: Path, original: Path, sep: str | None, required: tuple[str, 
     duckdb_names = [row[0] for row in con.execute("DESCRIBE raw").fetchall()]
     _refuse_duplicates(header, original)
     if len(duckdb_names) == len(header):
-        renames = [
-            f"{sql_name(old)} AS {sql_name(new)}"
-            for old, new in zip(duckdb_names, header, strict=True)
-        ]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {', '.join(renames)} FROM raw")
+        _rename_columns(con, duckdb_names, header)
     else:
         header = duckdb_names
     return TextTable(con, header, str(original), chosen, cleaning={"malformed_lines": malformed})
+
+
+def _rename_columns(con: duckdb.DuckDBPyConnection, names: list[str], header: list[str]) -> None:
+    """Give table ``raw`` the header's column names (catalog renames, the data stay put)."""
+    changed = [(old, new) for old, new in zip(names, header, strict=True) if old != new]
+    if not changed:
+        return
+    if "" in header or len({name.lower() for name in header}) < len(header):
+        # names DuckDB does not take as they are: the copy that refuses or renames them
+        pairs = zip(names, header, strict=True)
+        renames = [f"{sql_name(old)} AS {sql_name(new)}" for old, new in pairs]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {', '.join(renames)} FROM raw")
+        return
+    # Two steps, so that no rename meets a name another column still carries (names are
+    # case-insensitive in DuckDB).
+    taken = {name.lower() for name in [*names, *header]}
+    prefix = "_rename_"
+    while any(name.startswith(prefix) for name in taken):
+        prefix = "_" + prefix
+    for number, (old, _) in enumerate(changed):
+        temporary = sql_name(f"{prefix}{number}")
+        con.execute(f"ALTER TABLE raw RENAME COLUMN {sql_name(old)} TO {temporary}")
+    for number, (_, new) in enumerate(changed):
+        temporary = sql_name(f"{prefix}{number}")
+        con.execute(f"ALTER TABLE raw RENAME COLUMN {temporary} TO {sql_name(new)}")
 
 
 def _read_header(con: duckdb.DuckDBPyConnection, file: Path, sep: str | None) -> list[str]:
@@ -377,9 +413,14 @@ def _sha256(path: Path) -> str:
 
 def is_null_sql(column: str) -> str:
     """SQL: the cell is blank or a null token (``NA``, ``null``, ``-`` ...)."""
-    tokens = ", ".join(sql_text(t) for t in NULL_TOKENS)
-    # the length guard skips the lower/trim work on ordinary (longer) values
-    return f"({column} IS NULL OR (length({column}) <= 12 AND lower(trim({column})) IN ({tokens})))"
+    # The length guard skips the lower/trim work on ordinary (longer) values; a regular
+    # expression, not ``IN (...)``, which DuckDB turns into a join that runs on every row
+    # (even where a CASE branch around it is never taken).
+    tokens = "|".join(re.escape(token) for token in NULL_TOKENS)
+    return (
+        f"(CASE WHEN {column} IS NULL THEN TRUE WHEN length({column}) > 12 THEN FALSE "
+        f"ELSE regexp_full_match(lower(trim({column})), {sql_text(tokens)}) END)"
+    )
 
 
 def amount_clean_sql(column: str) -> str:
