@@ -109,8 +109,12 @@ def render_campaign_page(
             else []
         ),
         "<h2>Buckets and what to do</h2>",
-        table(buckets, percent_cols=["mean_probability", "share"], money_cols=["value_at_risk"],
-              decimals=1).to_html(),  # fmt: skip
+        table(
+            buckets,
+            percent_cols=["mean_probability", "share"],
+            money_cols=["value_at_risk"],
+            decimals=1,
+        ).to_html(),  # fmt: skip
         "<ul>",
     ]
     for bucket, action in ACTIONS.get(task, {}).items():

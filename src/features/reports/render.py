@@ -16,7 +16,6 @@ record of the parameters (folders and the tracking URI of the machine left out).
 from __future__ import annotations
 
 import copy
-import html
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -50,6 +49,12 @@ def _format_parameter(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
+def _code_cell(text: str) -> str:
+    """``text`` as a code span in a markdown table cell (the renderer escapes HTML itself)."""
+    fence = "``" if "`" in text else "`"
+    return f"{fence}{text.replace('|', chr(92) + '|')}{fence}"
+
+
 def how_it_was_run(notebook: nbformat.NotebookNode) -> str:
     """Markdown: the parameters of the run (without machine paths), when and how long."""
     meta = notebook.metadata.get("papermill", {}) or {}
@@ -59,7 +64,7 @@ def how_it_was_run(notebook: nbformat.NotebookNode) -> str:
     if shown:
         lines += ["| parameter | value |", "|---|---|"]
         lines += [
-            f"| `{name}` | `{html.escape(_format_parameter(value))}` |"
+            f"| `{name}` | {_code_cell(_format_parameter(value))} |"
             for name, value in shown.items()
         ]
         lines.append("")

@@ -124,3 +124,11 @@ def test_ipc_sockets_are_unique_per_kernel_and_outside_the_working_directory():
     assert os.path.isabs(first.ip) and os.path.isabs(second.ip) and first.ip != second.ip
     tcp = execute.QuietKernelManager(kernel_name="python3")
     assert tcp.transport == "tcp" and tcp.ip == "127.0.0.1"
+
+
+def test_how_it_was_run_shows_text_parameters_as_written(executed, tmp_path):
+    notebook = nbformat.read(executed, as_version=4)
+    notebook.metadata["papermill"]["parameters"]["cutoff"] = "2025-07-01"
+    notebook.metadata["papermill"]["parameters"]["target"] = "a<b"
+    text = render.how_it_was_run(notebook)
+    assert "`'2025-07-01'`" in text and "`'a<b'`" in text  # no HTML escaping in code spans
