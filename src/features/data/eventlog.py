@@ -939,16 +939,29 @@ def _sorted_duplicates_and_days(events: pa.Table) -> tuple[np.ndarray, int, int]
 
 
 def _grouped_duplicates_and_days(
-    events: pa.Table, days: bool = True
+    events: pa.Table | pd.DataFrame, days: bool = True
 ) -> tuple[np.ndarray, int, int]:
-    """``_find_duplicates_and_days`` of an Arrow table (the same DuckDB grouping)."""
-    keys = list(events.column_names)
+    """Positions of rows that exactly repeat an earlier row (over all columns), distinct
+    (customer, day) pairs, and distinct ids that another id equals once leading zeros are
+    removed (the last two 0 unless ``days``).
+
+    Found in DuckDB (one grouping pass, then a join against the few repeated keys), which
+    stays fast and lean on tens of millions of rows where pandas ``duplicated`` does not.
+    """
+    keys = (
+        [str(c) for c in events.columns]
+        if isinstance(events, pd.DataFrame)
+        else list(events.column_names)
+    )
     same = " AND ".join(f"e.{c} IS NOT DISTINCT FROM d.{c}" for c in keys)
     con = duckdb.connect()
     try:
         con.execute("SET preserve_insertion_order = false")
-        rows_column = pa.array(np.arange(events.num_rows, dtype=np.int64))
-        con.register("events_frame", events.append_column("_row", rows_column))
+        if isinstance(events, pd.DataFrame):
+            con.register("events_frame", events.assign(_row=np.arange(len(events))))
+        else:
+            rows_column = pa.array(np.arange(events.num_rows, dtype=np.int64))
+            con.register("events_frame", events.append_column("_row", rows_column))
         con.execute(
             f"CREATE TEMP TABLE repeated AS SELECT {', '.join(keys)}, min(_row) AS first_row "
             f"FROM events_frame GROUP BY {', '.join(keys)} HAVING count(*) > 1"
@@ -1102,40 +1115,8 @@ def _finish_events(
 
 
 def _find_duplicates_and_days(events: pd.DataFrame) -> tuple[np.ndarray, int, int]:
-    """Positions of rows that exactly repeat an earlier row, distinct (customer, day) pairs,
-    and distinct ids that another id equals once leading zeros are removed.
-
-    Found in DuckDB (one grouping pass, then a join against the few repeated keys), which
-    stays fast and lean on tens of millions of rows where pandas ``duplicated`` does not.
-    """
-    keys = list(CANONICAL_COLUMNS)
-    same = " AND ".join(f"e.{c} IS NOT DISTINCT FROM d.{c}" for c in keys)
-    con = duckdb.connect()
-    try:
-        con.execute("SET preserve_insertion_order = false")
-        con.register("events_frame", events.assign(_row=np.arange(len(events))))
-        con.execute(
-            f"CREATE TEMP TABLE repeated AS SELECT {', '.join(keys)}, min(_row) AS first_row "
-            f"FROM events_frame GROUP BY {', '.join(keys)} HAVING count(*) > 1"
-        )
-        (n_repeated,) = con.execute("SELECT count(*) FROM repeated").fetchall()[0]
-        rows = np.array([], dtype=np.int64)
-        if n_repeated:
-            found = con.execute(
-                f"SELECT e._row FROM events_frame e JOIN repeated d ON {same} "
-                "WHERE e._row <> d.first_row"
-            ).fetchnumpy()
-            rows = np.sort(found["_row"].astype(np.int64))
-        (n_customer_days,) = con.execute(
-            "SELECT count(*) FROM (SELECT DISTINCT customer_id, CAST(ts AS DATE) FROM events_frame)"
-        ).fetchall()[0]
-        (zero_padded,) = con.execute(
-            "SELECT count(*) - count(DISTINCT ltrim(c, '0')) "
-            "FROM (SELECT DISTINCT customer_id AS c FROM events_frame)"
-        ).fetchall()[0]
-    finally:
-        con.close()
-    return rows, int(n_customer_days), int(zero_padded)
+    """``_grouped_duplicates_and_days`` over the canonical columns of a frame."""
+    return _grouped_duplicates_and_days(events[list(CANONICAL_COLUMNS)])
 
 
 def _canonical_customers(customers: pd.DataFrame, business_tz: str) -> pd.DataFrame:
