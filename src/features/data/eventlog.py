@@ -539,6 +539,25 @@ def _null_ids(ids: pa.Array) -> pa.Array:
     return missing
 
 
+def _neighbour_steps(ids: pa.Array, stamps: pa.Array) -> tuple[pa.Array, int, np.ndarray] | None:
+    """Compare each row with the next (ids and stamps sorted by id, then time).
+
+    Returns the ids that start a new customer after the first row, the number of steps to a
+    new (customer, day), and a mask of steps with the same id and time; None when not sorted.
+    """
+    n = len(ids)
+    a, b = ids.slice(0, n - 1), ids.slice(1)
+    ta, tb = stamps.slice(0, n - 1), stamps.slice(1)
+    same_id = pc.equal(a, b)
+    if pc.any(pc.or_(pc.greater(a, b), pc.and_(same_id, pc.greater(ta, tb)))).as_py():
+        return None
+    new_id = pc.invert(same_id)
+    day_a, day_b = (pc.floor_temporal(t, unit="day") for t in (ta, tb))
+    day_changes = pc.sum(pc.or_(new_id, pc.not_equal(day_a, day_b))).as_py() or 0
+    same = pc.and_(same_id, pc.equal(ta, tb)).to_numpy(zero_copy_only=False)
+    return b.filter(new_id), int(day_changes), same
+
+
 def _ordered_runs(
     path: Path, as_of: pd.Timestamp | None
 ) -> tuple[int, int, int, np.ndarray] | None:
@@ -575,16 +594,12 @@ def _ordered_runs(
             rows = np.concatenate([[previous[2]], rows])
         n = len(ids)
         if n > 1:
-            a, b = ids.slice(0, n - 1), ids.slice(1)
-            ta, tb = stamps.slice(0, n - 1), stamps.slice(1)
-            same_id = pc.equal(a, b)
-            if pc.any(pc.or_(pc.greater(a, b), pc.and_(same_id, pc.greater(ta, tb)))).as_py():
+            steps = _neighbour_steps(ids, stamps)
+            if steps is None:
                 return None
-            new_id = pc.invert(same_id)
-            heads.append(b.filter(new_id))
-            day_a, day_b = (pc.floor_temporal(t, unit="day") for t in (ta, tb))
-            days += pc.sum(pc.or_(new_id, pc.not_equal(day_a, day_b))).as_py() or 0
-            same = pc.and_(same_id, pc.equal(ta, tb)).to_numpy(zero_copy_only=False)
+            new_heads, day_changes, same = steps
+            heads.append(new_heads)
+            days += day_changes
             if same.any():
                 in_run = np.zeros(n, dtype=bool)
                 in_run[:-1] |= same
@@ -916,17 +931,13 @@ def _sorted_duplicates_and_days(events: pa.Table) -> tuple[np.ndarray, int, int]
         return None
     ids = events.column(schema.ID_COL).combine_chunks()
     stamps = events.column(schema.TIME_COL).combine_chunks()
-    a, b = ids.slice(0, n - 1), ids.slice(1)
-    ta, tb = stamps.slice(0, n - 1), stamps.slice(1)
-    same_id = pc.equal(a, b)
-    if pc.any(pc.or_(pc.greater(a, b), pc.and_(same_id, pc.greater(ta, tb)))).as_py():
+    steps = _neighbour_steps(ids, stamps)
+    if steps is None:
         return None
-    new_id = pc.invert(same_id)
-    heads = pa.concat_arrays([ids.slice(0, 1), b.filter(new_id)])
-    day_a, day_b = (pc.floor_temporal(t, unit="day") for t in (ta, tb))
-    n_days = 1 + (pc.sum(pc.or_(new_id, pc.not_equal(day_a, day_b))).as_py() or 0)
+    new_heads, day_changes, same = steps
+    heads = pa.concat_arrays([ids.slice(0, 1), new_heads])
+    n_days = 1 + day_changes
     stripped = pc.count_distinct(pc.utf8_ltrim(heads, characters="0")).as_py()
-    same = pc.and_(same_id, pc.equal(ta, tb)).to_numpy(zero_copy_only=False)
     rows = np.array([], dtype=np.int64)
     if same.any():
         in_run = np.zeros(n, dtype=bool)
