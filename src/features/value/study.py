@@ -121,15 +121,19 @@ def _validate(frames: dict[str, ValueFrame], params: ValueParams) -> tuple[pd.Da
     return pd.DataFrame(rows), scheme
 
 
-def _reasons(model: ValueModel, frame: ValueFrame, shap_rows: int, num_threads: int) -> pd.Series:
-    """Top-3 plain-word SHAP reasons for the first ``shap_rows`` customers by value."""
+def _reasons(
+    model: ValueModel, frame: ValueFrame, total: np.ndarray, shap_rows: int, num_threads: int
+) -> pd.Series:
+    """Top-3 plain-word SHAP reasons for the ``shap_rows`` customers of highest ``total``."""
     reasons = pd.Series("", index=range(len(frame.ids)), dtype=object)
     if not model.uses_lightgbm or shap_rows == 0:
         return reasons
-    X = model.prepare(frame.features)
+    rows = np.sort(np.argsort(-total, kind="stable")[:shap_rows])
+    X = model.prepare(frame.features).iloc[rows]
     values = tree_shap(model.explained_booster, X, num_threads=num_threads)
     table = top_reasons(values, X).reset_index(drop=True)
-    return table.apply(lambda r: "; ".join(r.astype(str)), axis=1)
+    reasons.iloc[rows] = table.apply(lambda r: "; ".join(r.astype(str)), axis=1).to_numpy()
+    return reasons
 
 
 def _training_cutoffs(tx: pd.DataFrame, latest: pd.Timestamp, n: int) -> list[pd.Timestamp]:
@@ -191,7 +195,9 @@ def run_value_study(params: ValueParams) -> ValueResults:
     if streams is not None:
         scored = pd.concat([scored, streams], axis=1)
     scored["value_decile"] = value_deciles(total)
-    scored["reasons"] = _reasons(model, test, params.shap_rows, params.num_threads).to_numpy()
+    scored["reasons"] = _reasons(
+        model, test, total, params.shap_rows, params.num_threads
+    ).to_numpy()
     scored["realised_value"] = test.target.to_numpy()
 
     results = ValueResults(params, chosen, scheme, validation, pd.DataFrame(rows), scored,
