@@ -96,17 +96,33 @@ def load_scorer(model_uri: str) -> PropensityScorer:
 
 
 def load_value_scorer(model_uri: str) -> Any | None:
-    """The value scorer behind ``model_uri``, or None when nothing is registered there."""
+    """The value scorer behind ``model_uri``; None when nothing is registered there yet.
+
+    A model that is registered but cannot be loaded, or is not the value notebook's scorer,
+    is refused (``ScoringError``) rather than leaving the list silently without value.
+    """
     import mlflow.pyfunc  # deferred: slow to import
+    from mlflow.exceptions import MlflowException
 
     from features.value.scorer import ValueScorer
 
     tracking.configure()
     try:
-        scorer = mlflow.pyfunc.load_model(model_uri).unwrap_python_model()
-    except Exception:  # not registered (yet), or not a pyfunc: the list goes without value
-        return None
-    return scorer if isinstance(scorer, ValueScorer) else None
+        loaded = mlflow.pyfunc.load_model(model_uri)
+    except MlflowException as exc:
+        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+            return None
+        raise ScoringError(f"value model {model_uri}: cannot be loaded ({exc})") from exc
+    try:
+        scorer = loaded.unwrap_python_model()
+    except Exception:  # MLflow raises for models of other flavors
+        scorer = None
+    if not isinstance(scorer, ValueScorer):
+        raise ScoringError(
+            f"value model {model_uri}: not the value scorer (rule: register it with notebook "
+            "04_value, or pass --value-model-uri '' for a list without value)"
+        )
+    return scorer
 
 
 def predicted_values(

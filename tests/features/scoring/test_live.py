@@ -182,5 +182,10 @@ def test_a_churn_list_carries_value_once_a_value_champion_is_registered(lab):
         "churn", source, reasons=False, value_model_uri=None, echo=lambda line: None
     )
     assert list(without.campaign.columns) == list(CAMPAIGN_COLUMNS)
+    with pytest.raises(
+        ScoringError, match="not the value scorer"
+    ):  # a churn model is no value model
+        score_population("churn", source, reasons=False, echo=lambda line: None,
+                         value_model_uri="models:/nev-churn@champion")  # fmt: skip
     page = render_campaign_page(campaign, result.summary)
     assert "value at risk" in page and "CNY" in page and page.count("¥") > len(campaign.head(20))
