@@ -177,6 +177,9 @@ def test_labels_ignore_events_after_the_horizon(past, future, beyond):
 
 FEATURE_SOURCES = (
     "data/eventlog.py",
+    "data/eventlog_base.py",
+    "data/eventlog_parquet.py",
+    "data/eventlog_text.py",
     "table/aggregate.py",
     "table/build.py",
     "table/derive.py",
