@@ -18,7 +18,11 @@ CUSTOMERS_TABLE = "customers"
 EVENTS_TABLE = "events"
 ORDERS_TABLE = "orders"
 TRUTH_TABLE = "truth"  # evaluation only: feature code never reads it
-RAW_TABLES = (CUSTOMERS_TABLE, EVENTS_TABLE, ORDERS_TABLE, TRUTH_TABLE)
+CAMPAIGNS_TABLE = "campaigns"  # randomised campaign waves: who was contacted, who succeeded
+CAMPAIGN_TRUTH_TABLE = "campaign_truth"  # evaluation only: each contact's true effect
+RAW_TABLES = (CUSTOMERS_TABLE, EVENTS_TABLE, ORDERS_TABLE, TRUTH_TABLE, CAMPAIGNS_TABLE,
+              CAMPAIGN_TRUTH_TABLE)  # fmt: skip
+EVALUATION_TABLES = (TRUTH_TABLE, CAMPAIGN_TRUTH_TABLE)
 MANIFEST_FILE = "manifest.json"
 
 # Time-zone rule: naive stamps are local business time; aware stamps are converted to this

@@ -196,6 +196,38 @@ class Truth(pa.DataFrameModel):
         strict = True
 
 
+class Campaigns(pa.DataFrameModel):
+    """Randomised campaign waves as the CRM recorded them (features.data.synth_campaigns)."""
+
+    campaign_id: Series[str] = pa.Field(str_matches=r"(winback|test_drive)_\d{6}")
+    task: Series[str] = pa.Field(isin=("winback", "test_drive"))
+    customer_id: Series[str] = pa.Field(str_matches=CUSTOMER_ID_PATTERN)
+    sent_at: Series[pd.Timestamp]
+    treated: Series[int] = pa.Field(isin=(0, 1))
+    outcome: Series[int] = pa.Field(isin=(0, 1))
+
+    class Config:
+        name = schema.CAMPAIGNS_TABLE
+        strict = True
+        unique = ["campaign_id", "customer_id"]
+
+
+class CampaignTruth(pa.DataFrameModel):
+    """Each campaign contact's baseline success probability and true effect (evaluation only)."""
+
+    campaign_id: Series[str] = pa.Field(str_matches=r"(winback|test_drive)_\d{6}")
+    customer_id: Series[str] = pa.Field(str_matches=CUSTOMER_ID_PATTERN)
+    p0: Series[float] = pa.Field(ge=0, le=1)
+    true_uplift: Series[float] = pa.Field(ge=-1, le=1)
+    save_share: Series[float] = pa.Field(ge=0, le=1)
+    push_share: Series[float] = pa.Field(ge=0, le=1)
+
+    class Config:
+        name = schema.CAMPAIGN_TRUTH_TABLE
+        strict = True
+        unique = ["campaign_id", "customer_id"]
+
+
 # --- processed snapshot tables -------------------------------------------------------------
 
 
@@ -273,7 +305,23 @@ TRUTH = TableContract(
     },
 )
 
-CONTRACTS: dict[str, TableContract] = {c.name: c for c in (CUSTOMERS, EVENTS, ORDERS, TRUTH)}
+CAMPAIGNS = TableContract(
+    name=schema.CAMPAIGNS_TABLE,
+    model=Campaigns,
+    references=(("customer_id", schema.CUSTOMERS_TABLE, "customer_id"),),
+    window_columns=("sent_at",),
+)
+
+CAMPAIGN_TRUTH = TableContract(
+    name=schema.CAMPAIGN_TRUTH_TABLE,
+    model=CampaignTruth,
+    references=(("customer_id", schema.CUSTOMERS_TABLE, "customer_id"),),
+    evaluation_only=True,
+)
+
+CONTRACTS: dict[str, TableContract] = {
+    c.name: c for c in (CUSTOMERS, EVENTS, ORDERS, TRUTH, CAMPAIGNS, CAMPAIGN_TRUTH)
+}
 PROCESSED_MODELS: dict[str, type[pa.DataFrameModel]] = {"features": Features, "labels": Labels}
 
 

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features import defaults, schema
+from features.data.synth_campaigns import draw_campaigns
 from features.data.synth_events import simulate_events
 from features.data.synth_funnel import Journeys, draw_journeys
 from features.data.synth_owners import DRIFT_RNG_TAG, Drift, Owners, draw_owners, drift_keep_mask
@@ -51,7 +52,7 @@ from features.data.synth_world import DAYS_PER_YEAR, WINTER_MONTHS, Window
 from features.io import atomic_dir, sha256_file, write_json
 from features.params import check_date, check_int
 
-GENERATOR_VERSION = "1.1.0"
+GENERATOR_VERSION = "1.2.0"
 CHUNK_CUSTOMERS = 50_000
 PROGRESS_MIN_CUSTOMERS = 100_000
 SECONDS_PER_DAY = 86_400
@@ -198,8 +199,14 @@ def write_dataset_files(
     counts["orders"] = _write_table(
         orders_table(ids, cust, jour, window), folder / "orders.parquet"
     )
-    counts["truth"] = _write_table(
-        truth_table(ids, cust, jour, owners, window, value), folder / "truth.parquet"
+    truth = truth_table(ids, cust, jour, owners, window, value)
+    counts["truth"] = _write_table(truth, folder / "truth.parquet")
+    campaigns, campaign_truth = draw_campaigns(
+        seed, ids, cust, jour, owners, truth.to_pandas(), window, drift=planted
+    )
+    counts[schema.CAMPAIGNS_TABLE] = _write_table(campaigns, folder / "campaigns.parquet")
+    counts[schema.CAMPAIGN_TRUTH_TABLE] = _write_table(
+        campaign_truth, folder / "campaign_truth.parquet"
     )
     counts["events"] = write_events(
         seeds[2], ids, cust, jour, owners, window, folder / "events.parquet", say,
@@ -451,7 +458,7 @@ def build_manifest(
         files[name] = {
             "rows": counts[table],
             "sha256": sha256_file(Path(folder) / name),
-            "role": "evaluation_only" if table == schema.TRUTH_TABLE else "raw",
+            "role": "evaluation_only" if table in schema.EVALUATION_TABLES else "raw",
         }
     manifest = {
         "generator": "features.data.synth",
@@ -469,7 +476,7 @@ def build_manifest(
         },
         "row_counts": dict(counts),
         "files": files,
-        "evaluation_only": ["truth.parquet"],
+        "evaluation_only": [f"{t}.parquet" for t in schema.EVALUATION_TABLES],
         "truth_note": (
             "truth.parquet holds latent variables of the simulation for evaluation (oracle "
             "scores); feature code must never read it"

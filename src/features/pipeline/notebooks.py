@@ -27,7 +27,10 @@ from features.reports.runs import format_value, headline_metrics
 MAX_LISTED_FILES = 40
 # Parameters a notebook declares that take an earlier notebook's output of the same run:
 # parameter -> (notebook name, file in its output folder).
-UPSTREAM_FILES = {"value_file": ("value", "value.parquet")}
+UPSTREAM_FILES = {
+    "value_file": ("value", "value.parquet"),
+    "persona_file": ("personas", "personas.parquet"),
+}
 
 
 class NotebookFailed(RuntimeError):

@@ -29,12 +29,14 @@ from features import config, defaults
 from features.params import ParameterError, check_date
 
 DEFAULT_CONFIG = config.CONF_DIR / "default.yaml"
-# In run order: the value notebook runs first so that the persona cards get its predictions.
+# In run order: the value notebook runs first so that the persona cards get its predictions,
+# and the actions notebook after both (the value of a success, personas for its baseline).
 DEFAULT_NOTEBOOKS = {
     "value": "04_value.ipynb",
     "personas": "01_personas.ipynb",
     "conversion": "02_conversion.ipynb",
     "churn": "03_churn.ipynb",
+    "actions": "05_actions.ipynb",
     "monitoring": "10_monitoring.ipynb",
 }
 RESERVED_SECTIONS = ("common", "pipeline", "notebooks")

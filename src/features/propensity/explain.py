@@ -176,8 +176,12 @@ def top_reasons(
     X: pd.DataFrame,
     k: int = 3,
     describe: Callable[[str], str] | None = None,
+    words: tuple[str, str] = (RAISES, LOWERS),
 ) -> pd.DataFrame:
     """The ``k`` features with the largest |SHAP| per row, as plain-word reasons.
+
+    ``words`` says what a positive and a negative contribution do (odds for a classifier,
+    value for a regression of value, the effect for an uplift model).
 
     Returns columns ``reason_1`` .. ``reason_k`` aligned with ``X`` (e.g. "test drive 2 days
     before cutoff: raises odds").
@@ -193,7 +197,7 @@ def top_reasons(
         for rank in range(k):
             j = order[row, rank]
             contribution = shap.values[row, j]
-            direction = RAISES if contribution > 0 else LOWERS
+            direction = words[0] if contribution > 0 else words[1]
             if contribution == 0:
                 direction = "no effect"
             phrase = reason_phrase(meanings[j], columns[j][row])

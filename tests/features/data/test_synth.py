@@ -148,8 +148,9 @@ def test_manifest_records_parameters_counts_and_hashes(small: dict) -> None:
     assert manifest["parameters"] == {
         "n_customers": 1500, "seed": 3, "start": defaults.SIM_START, "end": defaults.SIM_END
     }  # fmt: skip
-    assert manifest["evaluation_only"] == ["truth.parquet"]
-    assert manifest["files"]["truth.parquet"]["role"] == "evaluation_only"
+    assert manifest["evaluation_only"] == ["truth.parquet", "campaign_truth.parquet"]
+    for name in manifest["evaluation_only"]:
+        assert manifest["files"][name]["role"] == "evaluation_only"
     for table in schema.RAW_TABLES:
         entry = manifest["files"][f"{table}.parquet"]
         assert entry["sha256"] == sha256_file(folder / f"{table}.parquet")
@@ -254,7 +255,8 @@ def test_cli_writes_the_dataset(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()) == (tmp_path / "ds").resolve()
     assert sorted(p.name for p in (tmp_path / "ds").iterdir()) == [
-        "customers.parquet", "events.parquet", "manifest.json", "orders.parquet", "truth.parquet"
+        "campaign_truth.parquet", "campaigns.parquet", "customers.parquet", "events.parquet",
+        "manifest.json", "orders.parquet", "truth.parquet"
     ]  # fmt: skip
 
 
