@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -48,6 +50,19 @@ def test_actions_notebook_on_the_synthetic_test_drive_campaign(isolated_lab, che
     assert not {"full_name", "phone", "outcome", "treated"} & set(plan.columns)
     dogs = plan[plan["action"] == "leave alone (sleeping dog)"]
     assert (dogs["expected_uplift"] < 0).all()
+    # a fresh process loads the champion and reproduces the notebook's effects
+    features = isolated_lab / "out" / "actions_features.parquet"
+    code = (
+        "import mlflow, pandas as pd; "
+        "m = mlflow.pyfunc.load_model('models:/nev-actions-test_drive@champion'); "
+        f"f = pd.read_parquet({str(features)!r}); "
+        "p = m.predict(f); print(float(p['expected_uplift'].sum()), p['recommended_line'].nunique())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    total, lines = done.stdout.strip().splitlines()[-1].split()
+    assert float(total) == pytest.approx(plan["expected_uplift"].sum(), rel=1e-6, abs=1e-9)
+    assert int(lines) >= 1
 
 
 def test_actions_notebook_on_a_bare_campaign_table(isolated_lab):

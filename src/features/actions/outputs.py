@@ -2,7 +2,11 @@
 
 Outputs: metrics.json, actions.parquet (customer_id, action, expected_uplift,
 expected_incremental_value, value_of_success, recommended_line, reason_1..reason_3; no
-personal fields), PNG plots and CSV tables. MLflow: experiment ``actions``.
+personal fields), actions_features.parquet (the features of the ranked customers, what the
+registered scorer takes), PNG plots and CSV tables. MLflow: experiment ``actions``; the chosen learner
+(with the next-line model) registered as ``nev-actions-<task>`` (alias ``challenger``;
+``champion`` when its Qini beats the champion's on the same test data), which the live
+campaign lists use for their action and line columns.
 
 May import the foundation, ``features.tracking``, ``features.propensity.data`` (hashing) and
 the ``features.actions`` modules.
@@ -19,11 +23,20 @@ import pandas as pd
 from features import config, schema, tracking
 from features.actions import plots
 from features.actions.params import ActionsParams
+from features.actions.scorer import ActionsScorer, actions_signature
 from features.actions.study import ActionsResults, headline_metrics
 from features.io import write_csv, write_json, write_parquet
 from features.propensity.data import hash_frame
+from features.propensity.scorer import input_example
 
 EXPERIMENT = "actions"
+
+
+def registered_model(task: str) -> str:
+    """The registry name of a task's actions scorer."""
+    return f"nev-actions-{task}"
+
+
 ACTIONS_FILE = "actions.parquet"
 ACTION_COLUMNS = ("customer_id", "action", "expected_uplift", "expected_incremental_value",
                   "value_of_success", "recommended_line", "reason_1", "reason_2", "reason_3")  # fmt: skip
@@ -101,10 +114,28 @@ def save_and_track(
         for name, table in result_tables(results).items():
             files[name] = write_csv(table, out / f"{name}.csv")
             tracking.retry_on_lock(mlflow.log_artifact, str(files[name]), "tables")
-        metrics["mlflow_run_id"] = run.info.run_id
+        reference = results.data.features
+        scorer = ActionsScorer(params.task, results.model, reference, results.line,
+                               params.contact_cost, params.value_per_success, params.budget)  # fmt: skip
+        registration = tracking.log_and_register_model(
+            scorer,
+            name="model",
+            registered_name=registered_model(params.task),
+            X_example=input_example(results.data.current),
+            signature=actions_signature(scorer.columns),
+            eval_metric_name="qini",
+            eval_metric_value=float(metrics["qini"] if metrics["qini"] is not None else "nan"),
+            eval_data_hash=eval_hash,
+        )
+        metrics |= {"mlflow_run_id": run.info.run_id, "model_version": registration["version"],
+                    "model_aliases": registration["aliases"],
+                    "registered_model": registered_model(params.task)}  # fmt: skip
         files["actions"] = write_parquet(actions_table(results), out / ACTIONS_FILE)
+        ids = pd.DataFrame({schema.ID_COL: results.data.current_ids.to_numpy()})
+        current = pd.concat([ids, results.data.current.reset_index(drop=True)], axis=1)
+        files["features"] = write_parquet(current, out / "actions_features.parquet")
         files["metrics"] = write_json(tracking.to_jsonable(metrics), out / "metrics.json")
         for name in ("actions", "metrics"):
             tracking.retry_on_lock(mlflow.log_artifact, str(files[name]))
     return tracking.RunRecord(output_dir=out, metrics=metrics, files=files,
-                              run_id=run.info.run_id, registration={})  # fmt: skip
+                              run_id=run.info.run_id, registration=registration)  # fmt: skip

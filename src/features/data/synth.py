@@ -52,7 +52,7 @@ from features.data.synth_world import DAYS_PER_YEAR, WINTER_MONTHS, Window
 from features.io import atomic_dir, sha256_file, write_json
 from features.params import check_date, check_int
 
-GENERATOR_VERSION = "1.2.0"
+GENERATOR_VERSION = "1.2.1"
 CHUNK_CUSTOMERS = 50_000
 PROGRESS_MIN_CUSTOMERS = 100_000
 SECONDS_PER_DAY = 86_400

@@ -1,6 +1,6 @@
 """Historical randomised campaigns with known individual effects: win-back and test drive.
 
-Two campaigns ran in quarterly waves, each wave randomised anew (``TREATMENT_SHARE`` of the
+Two campaigns ran in monthly waves, each wave randomised anew (``TREATMENT_SHARE`` of the
 eligible customers contacted, drawn independently of everything else):
 
 - ``winback``: an offer (service voucher, charging package or software trial) to the owners
@@ -57,19 +57,20 @@ from features.data.synth_world import DAYS_PER_YEAR, Window
 CAMPAIGN_RNG_TAG = 5_281
 TASKS = ("winback", "test_drive")
 TREATMENT_SHARE = 0.5
-WAVE_MONTHS = 3  # a wave every quarter, from the first full quarter with customers
+WAVE_MONTHS = 1  # a wave every month ...
+FIRST_WAVE_MONTHS = 3  # ... from three months into the window (first owners and leads)
 WINBACK_DAYS = 90
 TEST_DRIVE_DAYS = 60
 OPEN_LEAD_DAYS = 90
 MIN_TENURE_DAYS = 30  # owners get the win-back offer from a month after delivery
 # Win-back: share of would-be leavers kept (s) and of would-be stayers pushed away (d).
 WINBACK_BASE_SAVE = 0.08
-WINBACK_RANGE_SAVE = 0.45  # winter range loss: the charging package answers it
-WINBACK_WAIT_SAVE = 0.35  # long service waits: the voucher answers them
+WINBACK_RANGE_SAVE = 0.55  # winter range loss: the charging package answers it
+WINBACK_WAIT_SAVE = 0.45  # long service waits: the voucher answers them
 WINBACK_WAIT_QUANTILE = 0.7
-WINBACK_LOST_CAUSE_QUANTILE = 0.9  # the most determined leavers ...
-WINBACK_LOST_CAUSE_FACTOR = 0.2  # ... are hardly kept
-WINBACK_DOG_PUSH = 0.12  # quiet, satisfied owners reminded to look around
+WINBACK_LOST_CAUSE_QUANTILE = 0.75  # the most determined leavers (top quarter of hazard) ...
+WINBACK_LOST_CAUSE_FACTOR = 0.1  # ... are hardly kept
+WINBACK_DOG_PUSH = 0.15  # quiet, satisfied owners reminded to look around
 WINBACK_DOG_APP_QUANTILE = 0.3
 # Test drive: share of would-be non-buyers converted (s) and of would-be buyers lost (d).
 TEST_DRIVE_BASE_SAVE = 0.02
@@ -95,8 +96,8 @@ class Wave:
 
 
 def campaign_waves(window: Window) -> list[Wave]:
-    """Quarterly waves of both tasks whose outcome window closes inside the data window."""
-    first = window.start + pd.offsets.QuarterBegin(startingMonth=1) * 2
+    """Monthly waves of both tasks whose outcome window closes inside the data window."""
+    first = (window.start + pd.DateOffset(months=FIRST_WAVE_MONTHS)).normalize().replace(day=1)
     waves = []
     for task in TASKS:
         for start in pd.date_range(first, window.end, freq=f"{WAVE_MONTHS}MS"):

@@ -66,6 +66,11 @@ def bucket_summary(campaign: pd.DataFrame) -> pd.DataFrame:
     if "value_at_risk" in campaign:
         at_risk = campaign.groupby("bucket", observed=True)["value_at_risk"].sum()
         summary["value_at_risk"] = at_risk.reindex(summary.index)
+    if "action" in campaign:
+        planned = campaign["action"].eq("contact").groupby(campaign["bucket"], observed=True)
+        summary["contacts_planned"] = planned.sum().reindex(summary.index).fillna(0).astype(int)
+        dogs = campaign["expected_uplift"].lt(0).groupby(campaign["bucket"], observed=True)
+        summary["sleeping_dogs"] = dogs.sum().reindex(summary.index).fillna(0).astype(int)
     return summary.rename_axis("bucket").reset_index()
 
 
@@ -106,6 +111,19 @@ def render_campaign_page(
                 "risk first.</p>"
             ]
             if "expected_value_at_risk" in summary
+            else []
+        ),
+        *(
+            [
+                f"<p>Actions planned with <code>{html.escape(str(summary['actions_model_uri']))}"
+                f"</code> (version {html.escape(str(summary.get('actions_model_version') or '?'))}"
+                f"): <strong>{summary['n_contact']:,} contacts</strong> go to the customers with "
+                "the highest expected incremental value (estimated effect of a contact × value "
+                f"− cost), and {summary['n_sleeping_dogs']:,} sleeping dogs, whom a contact "
+                "would make less likely to stay or order, are left alone whatever their score. "
+                "The line column is the model line to pitch.</p>"
+            ]
+            if "actions_model_uri" in summary
             else []
         ),
         "<h2>Buckets and what to do</h2>",

@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=VALUE_MODEL_URI,
         help="value model for a churn list's value columns ('' for none; used when registered)",
     )
+    parser.add_argument(
+        "--actions-model-uri",
+        default=None,
+        help="actions model for the effect, action and line columns (default: the task's "
+        "models:/nev-actions-<winback|test_drive>@champion; '' for none; used when registered)",
+    )
     parser.add_argument("--personas", default=None, help="personas.parquet for the page")
     parser.add_argument("--no-reasons", action="store_true", help="skip the SHAP reasons")
     parser.add_argument(
@@ -132,6 +138,7 @@ def run(args: argparse.Namespace) -> Path:
         reasons=not args.no_reasons,
         reason_buckets=buckets,
         value_model_uri=args.value_model_uri or None,
+        actions_model_uri=args.actions_model_uri,
     )
     out = (
         config.project_path(args.out)

@@ -7,7 +7,10 @@ campaign list: customer_id, calibrated probability, decile (1 = highest), bucket
 20%, medium = next 30%, low = the rest) and three plain-word reasons from exact TreeSHAP. A
 churn list also carries each owner's predicted value over the value model's horizon and the
 value at risk (probability x value) when a value champion (``nev-value``, notebook 04) is in the
-registry, so a win-back budget goes to the owners worth saving.
+registry, so a win-back budget goes to the owners worth saving. When the task's actions scorer
+(``nev-actions-winback`` for churn, ``nev-actions-test_drive`` for conversion; notebook 05) is
+registered, the list also carries the estimated effect of a contact, the planned action
+(contact within the study's budget, leave alone, not worth it) and the model line to pitch.
 
 May import the foundation, ``features.data``, ``features.table``, ``features.propensity`` and
 ``features.tracking``.
@@ -34,6 +37,8 @@ from features.table.snapshots import EventSource, load_snapshots
 TASKS = ("conversion", "churn")
 VALUE_MODEL_URI = f"models:/nev-value@{tracking.CHAMPION_ALIAS}"
 VALUE_COLUMNS = ("predicted_value", "value_at_risk")
+ACTIONS_TASK = {"churn": "winback", "conversion": "test_drive"}
+ACTION_COLUMNS = ("expected_uplift", "action", "recommended_line")
 # The same columns as a study's scores.parquet.
 CAMPAIGN_COLUMNS = SCORES_COLUMNS
 N_REASONS = 3
@@ -95,16 +100,19 @@ def load_scorer(model_uri: str) -> PropensityScorer:
     return scorer
 
 
-def load_value_scorer(model_uri: str) -> Any | None:
-    """The value scorer behind ``model_uri``; None when nothing is registered there yet.
+def default_actions_model_uri(task: str) -> str:
+    """The registry URI of the champion actions scorer for a list's task."""
+    return f"models:/nev-actions-{ACTIONS_TASK[task]}@{tracking.CHAMPION_ALIAS}"
 
-    A model that is registered but cannot be loaded, or is not the value notebook's scorer,
-    is refused (``ScoringError``) rather than leaving the list silently without value.
+
+def _load_optional_scorer(model_uri: str, kind: type, what: str, rule: str) -> Any | None:
+    """The ``kind`` scorer behind ``model_uri``; None when nothing is registered there yet.
+
+    A model that is registered but cannot be loaded, or is not a ``kind``, is refused
+    (``ScoringError``) rather than leaving the list silently without its columns.
     """
     import mlflow.pyfunc  # deferred: slow to import
     from mlflow.exceptions import MlflowException
-
-    from features.value.scorer import ValueScorer
 
     tracking.configure()
     try:
@@ -112,17 +120,50 @@ def load_value_scorer(model_uri: str) -> Any | None:
     except MlflowException as exc:
         if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
             return None
-        raise ScoringError(f"value model {model_uri}: cannot be loaded ({exc})") from exc
+        raise ScoringError(f"{what} model {model_uri}: cannot be loaded ({exc})") from exc
     try:
         scorer = loaded.unwrap_python_model()
     except Exception:  # MLflow raises for models of other flavors
         scorer = None
-    if not isinstance(scorer, ValueScorer):
-        raise ScoringError(
-            f"value model {model_uri}: not the value scorer (rule: register it with notebook "
-            "04_value, or pass --value-model-uri '' for a list without value)"
-        )
+    if not isinstance(scorer, kind):
+        raise ScoringError(f"{what} model {model_uri}: not the {what} scorer (rule: {rule})")
     return scorer
+
+
+def load_value_scorer(model_uri: str) -> Any | None:
+    """The value scorer behind ``model_uri``; None when nothing is registered there yet."""
+    from features.value.scorer import ValueScorer
+
+    return _load_optional_scorer(
+        model_uri, ValueScorer, "value",
+        "register it with notebook 04_value, or pass --value-model-uri '' for a list without value",
+    )  # fmt: skip
+
+
+def load_actions_scorer(model_uri: str) -> Any | None:
+    """The actions scorer behind ``model_uri``; None when nothing is registered there yet."""
+    from features.actions.scorer import ActionsScorer
+
+    return _load_optional_scorer(
+        model_uri, ActionsScorer, "actions",
+        "register it with notebook 05_actions, or pass --actions-model-uri '' for none",
+    )  # fmt: skip
+
+
+def planned_actions(scorer: Any, table: pd.DataFrame, values: np.ndarray | None) -> pd.DataFrame:
+    """Effect of a contact, action within the scorer's budget, and line per row of ``table``."""
+    from features.actions.study import plan_actions  # deferred: the actions stage is optional
+
+    missing = [c for c in scorer.columns if c not in table.columns]
+    if missing:
+        raise ScoringError(f"actions model: the data cannot provide {len(missing)} feature(s) "
+                           f"it needs: {', '.join(missing[:10])}")  # fmt: skip
+    out = scorer.predict(table[scorer.columns])
+    worth = np.where(np.isfinite(values), values, scorer.value_per_success) if values is not None \
+        else np.full(len(out), scorer.value_per_success)  # fmt: skip
+    out["action"] = plan_actions(out["expected_uplift"].to_numpy(), worth, scorer.contact_cost,
+                                 scorer.budget)  # fmt: skip
+    return out
 
 
 def predicted_values(
@@ -161,6 +202,7 @@ def score_population(
     reasons: bool = True,
     reason_buckets: tuple[str, ...] = BUCKETS,
     value_model_uri: str | None = VALUE_MODEL_URI,
+    actions_model_uri: str | None = None,
     echo: Callable[[str], None] = print,
 ) -> CampaignList:
     """Score the task's population at ``as_of`` with the model at ``model_uri``.
@@ -168,7 +210,8 @@ def score_population(
     Reasons (exact TreeSHAP, the costly part: about 1,000 rows/s for 300 trees on 2 cores) are
     computed for the rows of ``reason_buckets`` only; other rows get empty reasons. A churn list
     gains ``VALUE_COLUMNS`` from the value model at ``value_model_uri`` when one is registered
-    there (None or "": no value columns).
+    there (None or "": no value columns), and ``ACTION_COLUMNS`` from the actions scorer at
+    ``actions_model_uri`` (None: the task's champion, ``default_actions_model_uri``; "": none).
     """
     if task not in TASKS:
         raise ScoringError(f"task {task!r}: must be one of {', '.join(TASKS)}")
@@ -235,6 +278,26 @@ def score_population(
         }
     elif task == "churn" and value_model_uri:
         echo(f"no value model at {value_model_uri}: the list goes without value columns")
+    actions_uri = (
+        default_actions_model_uri(task) if actions_model_uri is None else actions_model_uri
+    )
+    actions_scorer = load_actions_scorer(actions_uri) if actions_uri else None
+    if actions_scorer is not None:
+        echo(f"planning actions with {actions_uri}")
+        values = campaign["predicted_value"].to_numpy(dtype=float) if "predicted_value" in campaign \
+            else None  # fmt: skip
+        planned = planned_actions(actions_scorer, table, values)
+        for name in ACTION_COLUMNS:
+            campaign[name] = planned[name].to_numpy()
+        columns += list(ACTION_COLUMNS)
+        value_summary |= {
+            "actions_model_uri": actions_uri,
+            "actions_model_version": model_version(actions_uri),
+            "n_contact": int((campaign["action"] == "contact").sum()),
+            "n_sleeping_dogs": int((campaign["expected_uplift"] < 0).sum()),
+        }
+    elif actions_uri:
+        echo(f"no actions model at {actions_uri}: the list goes without action columns")
     campaign = campaign[columns]
     campaign = campaign.sort_values(
         ["probability", schema.ID_COL], ascending=[False, True], kind="stable", ignore_index=True

@@ -19,10 +19,10 @@ def campaigns(tmp_path_factory):
     return table.merge(truth, on=["campaign_id", "customer_id"]), world, orders
 
 
-def test_both_tasks_run_randomised_quarterly_waves(campaigns) -> None:
+def test_both_tasks_run_randomised_monthly_waves(campaigns) -> None:
     rows, _, _ = campaigns
     assert set(rows["task"]) == {"winback", "test_drive"}
-    assert rows.groupby("task")["campaign_id"].nunique().min() >= 4
+    assert rows.groupby("task")["campaign_id"].nunique().min() >= 12
     assert not rows.duplicated(["campaign_id", "customer_id"]).any()
     share = rows.groupby("campaign_id")["treated"].mean()
     assert share.between(0.4, 0.6).all()

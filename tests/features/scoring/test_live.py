@@ -189,3 +189,35 @@ def test_a_churn_list_carries_value_once_a_value_champion_is_registered(lab):
                          value_model_uri="models:/nev-churn@champion")  # fmt: skip
     page = render_campaign_page(campaign, result.summary)
     assert "value at risk" in page and "CNY" in page and page.count("¥") > len(campaign.head(20))
+
+
+def test_a_list_carries_actions_once_an_actions_champion_is_registered(lab):
+    from features import actions
+    from features.scoring.live import ACTION_COLUMNS, default_actions_model_uri
+
+    source = EventSource(lab["dataset"])
+    params = actions.validate_actions_params(
+        data_source="synthetic", n_customers=3000, seed=11, cutoff="2025-07-01", task="winback",
+        treatment_col="treated", outcome_col="outcome", id_col="customer_id", drop_cols=[],
+        budget=50, contact_cost=200.0, value_per_success=20000.0, value_file="",
+        persona_file="", test_size=0.3, output_dir=str(lab["root"] / "actions"),
+        mlflow_tracking_uri="", num_threads=1)  # fmt: skip
+    results = actions.run_actions_study(params)
+    actions.save_and_track(results, {}, params)
+    quiet = {"reasons": False, "value_model_uri": None, "echo": lambda line: None}
+    result = score_population("churn", source, **quiet)
+    campaign = result.campaign
+    assert list(campaign.columns) == [*CAMPAIGN_COLUMNS, *ACTION_COLUMNS]
+    assert (campaign["action"] == "contact").sum() == result.summary["n_contact"] <= 50
+    dogs = campaign["action"] == "leave alone (sleeping dog)"
+    assert (campaign.loc[dogs, "expected_uplift"] < 0).all()
+    assert result.summary["actions_model_version"] == "1"
+    assert set(campaign["recommended_line"]) <= {"compact_sedan", "family_suv_7seat",
+                                                 "premium_sedan", "city_mini"}  # fmt: skip
+    assert default_actions_model_uri("conversion") == "models:/nev-actions-test_drive@champion"
+    none = score_population("churn", source, actions_model_uri="", **quiet)
+    assert list(none.campaign.columns) == list(CAMPAIGN_COLUMNS)
+    with pytest.raises(ScoringError, match="not the actions scorer"):
+        score_population("churn", source, actions_model_uri="models:/nev-churn@champion", **quiet)
+    page = render_campaign_page(campaign, result.summary)
+    assert "sleeping dogs" in page and "contacts planned" in page.lower()
