@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from features import config
 from features.reports import render
+from features.reports.execute import execute_notebook
 
 
 @pytest.fixture
@@ -54,6 +56,21 @@ def _check_rendered(executed: Path, output_dir: Path, html_dir: Path) -> dict[st
         assert machine_path not in page, f"business rendering shows {machine_path}"
     assert "Findings" in page and "How this was run" in page
     return counts
+
+
+def _execute_with_metrics(notebook: Path, lab: Path, **parameters) -> dict:
+    """Execute ``notebook`` into ``lab/executed`` with outputs in ``lab/out``; its metrics.json."""
+    out = lab / "out"
+    executed = lab / "executed" / notebook.name
+    execute_notebook(notebook, executed, {**parameters, "output_dir": str(out)},
+                     kernel_log=lab / "executed" / "kernel.log")  # fmt: skip
+    return json.loads((out / "metrics.json").read_text())
+
+
+@pytest.fixture
+def execute_with_metrics():
+    """Execute a notebook into ``lab/executed``, outputs in ``lab/out``; return its metrics."""
+    return _execute_with_metrics
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
@@ -11,7 +10,6 @@ import pandas as pd
 import pytest
 
 from features import config
-from features.reports.execute import execute_notebook
 
 pytestmark = pytest.mark.notebooks
 
@@ -22,16 +20,10 @@ KEYS = ("qini", "auuc", "uplift_at_10pct", "uplift_at_30pct", "baseline_risk_qin
         "next_line_baseline_top1", "n_train", "n_test")  # fmt: skip
 
 
-def execute(lab, **parameters) -> dict:
-    out = lab / "out"
-    executed = lab / "executed" / NOTEBOOK.name
-    execute_notebook(NOTEBOOK, executed, {**parameters, "output_dir": str(out)},
-                     kernel_log=lab / "executed" / "kernel.log")  # fmt: skip
-    return json.loads((out / "metrics.json").read_text())
-
-
-def test_actions_notebook_on_the_synthetic_test_drive_campaign(isolated_lab, check_rendered):
-    metrics = execute(isolated_lab, n_customers=6000, num_threads=1, task="test_drive",
+def test_actions_notebook_on_the_synthetic_test_drive_campaign(
+    execute_with_metrics, isolated_lab, check_rendered
+):
+    metrics = execute_with_metrics(NOTEBOOK, isolated_lab, n_customers=6000, num_threads=1, task="test_drive",
                       budget=300)  # fmt: skip
     check_rendered(isolated_lab / "executed" / NOTEBOOK.name, isolated_lab / "out",
                    isolated_lab / "html")  # fmt: skip
@@ -65,7 +57,7 @@ def test_actions_notebook_on_the_synthetic_test_drive_campaign(isolated_lab, che
     assert int(lines) >= 1
 
 
-def test_actions_notebook_on_a_bare_campaign_table(isolated_lab):
+def test_actions_notebook_on_a_bare_campaign_table(execute_with_metrics, isolated_lab):
     rng = np.random.default_rng(5)
     n = 4000
     wait = rng.gamma(2, 1.5, n)
@@ -78,7 +70,7 @@ def test_actions_notebook_on_a_bare_campaign_table(isolated_lab):
                           "segment": segment, "later_field": outcome})  # fmt: skip
     path = isolated_lab / "campaign.csv"
     table.to_csv(path, index=False)
-    metrics = execute(isolated_lab, data_source=str(path), treatment_col="got_offer",
+    metrics = execute_with_metrics(NOTEBOOK, isolated_lab, data_source=str(path), treatment_col="got_offer",
                       outcome_col="renewed", id_col="cid", drop_cols=["later_field"],
                       num_threads=1, budget=200)  # fmt: skip
     assert metrics["oracle_qini"] is None and metrics["next_line_top1"] is None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
@@ -11,7 +10,6 @@ import pytest
 
 from features import config
 from features.data.datasets import ensure_synthetic_dataset
-from features.reports.execute import execute_notebook
 
 pytestmark = pytest.mark.notebooks
 
@@ -22,16 +20,8 @@ KEYS = ("holdout_value_error", "holdout_count_error", "gini_normalised", "spearm
         "model_name", "component_shares", "oracle_gini_normalised", "n_customers")  # fmt: skip
 
 
-def execute(lab, **parameters) -> dict:
-    out = lab / "out"
-    executed = lab / "executed" / NOTEBOOK.name
-    execute_notebook(NOTEBOOK, executed, {**parameters, "output_dir": str(out)},
-                     kernel_log=lab / "executed" / "kernel.log")  # fmt: skip
-    return json.loads((out / "metrics.json").read_text())
-
-
-def test_value_notebook_on_synthetic_data(isolated_lab, check_rendered):
-    metrics = execute(isolated_lab, **TINY)
+def test_value_notebook_on_synthetic_data(execute_with_metrics, isolated_lab, check_rendered):
+    metrics = execute_with_metrics(NOTEBOOK, isolated_lab, **TINY)
     check_rendered(isolated_lab / "executed" / NOTEBOOK.name, isolated_lab / "out",
                    isolated_lab / "html")  # fmt: skip
     for key in KEYS:
@@ -61,7 +51,7 @@ def test_value_notebook_on_synthetic_data(isolated_lab, check_rendered):
     )
 
 
-def test_value_notebook_on_a_bare_transaction_log(isolated_lab):
+def test_value_notebook_on_a_bare_transaction_log(execute_with_metrics, isolated_lab):
     folder = ensure_synthetic_dataset(6000, 42)
     events = pd.read_parquet(folder / "events.parquet")
     money = events[events["value"].notna() & events["event_type"].str.endswith(
@@ -70,7 +60,7 @@ def test_value_notebook_on_a_bare_transaction_log(isolated_lab):
                         "amount": money["value"]})  # fmt: skip
     path = isolated_lab / "transactions.csv"
     log.to_csv(path, index=False)
-    metrics = execute(isolated_lab, **TINY, data_source=str(path), id_col="cust",
+    metrics = execute_with_metrics(NOTEBOOK, isolated_lab, **TINY, data_source=str(path), id_col="cust",
                       time_col="date", amount_col="amount", event_type_col="")  # fmt: skip
     assert metrics["component_shares"] is None and metrics["oracle_gini_normalised"] is None
     assert metrics["gini_normalised"] > 0.3
