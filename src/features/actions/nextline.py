@@ -22,8 +22,10 @@ from sklearn.metrics import log_loss
 from features import schema
 from features.actions.data import LINE_DAYS, as_model_frame
 from features.propensity.data import align_to_training
+from features.propensity.explain import ShapValues, top_reasons
 from features.table.snapshots import EventSource, load_snapshots
 
+LINE_WORDS = ("points to this line", "points away from this line")
 LINE_SETTINGS = {"n_estimators": 300, "learning_rate": 0.05, "num_leaves": 15,
                  "min_child_samples": 30, "subsample": 0.8, "subsample_freq": 1,
                  "colsample_bytree": 0.8, "verbose": -1}  # fmt: skip
@@ -134,3 +136,23 @@ def recommend_lines(results: LineResults, X: pd.DataFrame) -> pd.Series:
     aligned = align_to_training(X.reindex(columns=results.columns), results.reference)
     codes = results.model.predict_proba(aligned).argmax(axis=1)
     return pd.Series(np.asarray(results.lines)[codes], index=X.index)
+
+
+def line_reasons(results: LineResults, X: pd.DataFrame, threads: int) -> pd.Series:
+    """Per row: the line and the three features that push the model most towards it
+    (exact TreeSHAP contributions to the recommended line's raw score)."""
+    aligned = align_to_training(X.reindex(columns=results.columns), results.reference)
+    if aligned.empty:
+        return pd.Series([], dtype=object)
+    booster = results.model.booster_
+    raw = booster.predict(aligned, pred_contrib=True, num_threads=threads)
+    k, width = len(results.lines), aligned.shape[1] + 1
+    blocks = np.asarray(raw).reshape(len(aligned), k, width)
+    chosen = results.model.predict_proba(aligned).argmax(axis=1)
+    values = blocks[np.arange(len(aligned)), chosen, :-1]
+    shap = ShapValues(values, blocks[np.arange(len(aligned)), chosen, -1], list(aligned.columns))
+    table = top_reasons(shap, aligned, words=LINE_WORDS)
+    lines = np.asarray(results.lines)[chosen]
+    text = table.apply(lambda r: "; ".join(r.astype(str)), axis=1).to_numpy()
+    return pd.Series([f"{line}: {why}" for line, why in zip(lines, text, strict=True)],
+                     index=X.index)  # fmt: skip

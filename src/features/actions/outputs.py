@@ -1,8 +1,8 @@
 """Figures, files and MLflow tracking of the actions study.
 
 Outputs: metrics.json, actions.parquet (customer_id, action, expected_uplift,
-expected_incremental_value, value_of_success, recommended_line, reason_1..reason_3; no
-personal fields), actions_features.parquet (the features of the ranked customers, what the
+expected_incremental_value, value_of_success, recommended_line, reason_1..reason_3 of the
+effect, line_reasons; no personal fields), actions_features.parquet (the features of the ranked customers, what the
 registered scorer takes), PNG plots and CSV tables. MLflow: experiment ``actions``; the chosen learner
 (with the next-line model) registered as ``nev-actions-<task>`` (alias ``challenger``;
 ``champion`` when its Qini beats the champion's on the same test data), which the live
@@ -39,7 +39,8 @@ def registered_model(task: str) -> str:
 
 ACTIONS_FILE = "actions.parquet"
 ACTION_COLUMNS = ("customer_id", "action", "expected_uplift", "expected_incremental_value",
-                  "value_of_success", "recommended_line", "reason_1", "reason_2", "reason_3")  # fmt: skip
+                  "value_of_success", "recommended_line", "reason_1", "reason_2", "reason_3",
+                  "line_reasons")  # fmt: skip
 
 
 def _test_arrays(results: ActionsResults):

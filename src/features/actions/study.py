@@ -27,7 +27,13 @@ from features import schema
 from features.actions import evaluation as ev
 from features.actions.data import CampaignData, synthetic_campaigns, table_campaign
 from features.actions.learners import LEARNERS, UpliftLearner, fit_learners, fit_risk_model
-from features.actions.nextline import LineResults, fit_next_line, line_rows, recommend_lines
+from features.actions.nextline import (
+    LineResults,
+    fit_next_line,
+    line_reasons,
+    line_rows,
+    recommend_lines,
+)
 from features.actions.params import ActionsParams
 from features.data import datasets
 from features.propensity.explain import top_reasons, tree_shap
@@ -216,6 +222,11 @@ def run_actions_study(params: ActionsParams) -> ActionsResults:
         rows, lines = line_rows(folder, cutoff)
         line = fit_next_line(rows, lines, personas, seed, threads, params.test_size)
     plan["recommended_line"] = recommend_lines(line, data.current) if line is not None else ""
+    plan["line_reasons"] = ""
+    if line is not None:  # reasons for the customers given effect reasons too
+        rows = np.sort(order[:SHAP_ROWS])
+        plan.loc[rows, "line_reasons"] = line_reasons(line, data.current.iloc[rows],
+                                                      threads).to_numpy()  # fmt: skip
     plan = pd.concat([plan, reasons], axis=1).iloc[order].reset_index(drop=True)
     summary = (plan.groupby("action")
                .agg(customers=(schema.ID_COL, "size"), mean_uplift=("expected_uplift", "mean"),

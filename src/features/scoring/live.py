@@ -12,8 +12,9 @@ registry, so a win-back budget goes to the owners worth saving. When the task's 
 registered, the list also carries the estimated effect of a contact, the planned action
 (contact within the study's budget, leave alone, not worth it) and the model line to pitch.
 
-May import the foundation, ``features.data``, ``features.table``, ``features.propensity`` and
-``features.tracking``.
+May import the foundation, ``features.data``, ``features.table``, ``features.propensity``,
+``features.tracking`` and, deferred (optional stages), ``features.value`` and
+``features.actions``.
 """
 
 from __future__ import annotations
