@@ -15,7 +15,7 @@ RUN_ARGS ?=
 export OMP_WAIT_POLICY ?= PASSIVE
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help venv run scheduled-run test lint lab mlflow-ui benchmark lock clean-venv
+.PHONY: help venv fonts run scheduled-run test lint lab mlflow-ui benchmark lock clean-venv
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -29,20 +29,27 @@ $(STAMP): requirements.txt requirements.lock pyproject.toml
 
 venv: $(STAMP) ## Create or update the project's virtual environment
 
-run: $(STAMP) ## Main job: data -> features -> personas -> conversion and churn models -> MLflow -> HTML reports
+run: $(STAMP) fonts ## Main job: data -> features -> personas -> conversion and churn models -> MLflow -> HTML reports
 	$(BIN)/python -m features.pipeline $(RUN_ARGS)
 
-scheduled-run: $(STAMP) ## The main job for cron/systemd: quiet progress, log under reports/, non-zero on failure
+scheduled-run: $(STAMP) fonts ## The main job for cron/systemd: quiet progress, log under reports/, non-zero on failure
 	$(BIN)/python -m features.pipeline --scheduled $(RUN_ARGS)
 
-test: $(STAMP) ## Whole test suite: lint, repo checks, unit, notebook smoke tests and nbval over notebooks/
+# Chinese plot labels need a CJK font; installed from Debian when none is present.
+fonts: ## Install a CJK font (Debian fonts-noto-cjk) when none is installed
+	@fc-list :lang=zh family 2>/dev/null | grep -q . || { \
+	  echo "Installing fonts-noto-cjk (Chinese plot labels)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq fonts-noto-cjk fontconfig >/dev/null; }
+
+test: $(STAMP) fonts ## Whole test suite: lint, repo checks, unit, notebook smoke tests and nbval over notebooks/
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
 
 lint: $(STAMP) ## ruff lint over .py and .ipynb files, ruff format check over the code
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check src tests benchmarks
 
-lab: $(STAMP) ## JupyterLab on 127.0.0.1 (notebooks/ and the project's kernel)
+lab: $(STAMP) fonts ## JupyterLab on 127.0.0.1 (notebooks/ and the project's kernel)
 	env -u MPLBACKEND $(BIN)/jupyter lab --ip=$(HOST) --port=$(LAB_PORT) --no-browser --notebook-dir=. \
 	  $(if $(filter 0,$(shell id -u)),--allow-root)
 

@@ -20,9 +20,11 @@ ORDERS_TABLE = "orders"
 TRUTH_TABLE = "truth"  # evaluation only: feature code never reads it
 CAMPAIGNS_TABLE = "campaigns"  # randomised campaign waves: who was contacted, who succeeded
 CAMPAIGN_TRUTH_TABLE = "campaign_truth"  # evaluation only: each contact's true effect
+COMMENTS_TABLE = "comments"  # owners' comments in Chinese (raw text: may hold personal data)
+COMMENT_TRUTH_TABLE = "comment_truth"  # evaluation only: each comment's sentiment and aspects
 RAW_TABLES = (CUSTOMERS_TABLE, EVENTS_TABLE, ORDERS_TABLE, TRUTH_TABLE, CAMPAIGNS_TABLE,
-              CAMPAIGN_TRUTH_TABLE)  # fmt: skip
-EVALUATION_TABLES = (TRUTH_TABLE, CAMPAIGN_TRUTH_TABLE)
+              CAMPAIGN_TRUTH_TABLE, COMMENTS_TABLE, COMMENT_TRUTH_TABLE)  # fmt: skip
+EVALUATION_TABLES = (TRUTH_TABLE, CAMPAIGN_TRUTH_TABLE, COMMENT_TRUTH_TABLE)
 MANIFEST_FILE = "manifest.json"
 
 # Time-zone rule: naive stamps are local business time; aware stamps are converted to this

@@ -24,7 +24,7 @@ from features import schema
 from features.data import datasets
 from features.data.synth_campaigns import TEST_DRIVE_DAYS, WINBACK_DAYS
 from features.data.tabular import TableError, prepare_ready_table, read_table
-from features.propensity.data import align_to_training
+from features.propensity.data import align_to_training, as_model_frame
 from features.table.labels import population_at
 from features.table.snapshots import EventSource, load_snapshots
 
@@ -49,20 +49,6 @@ class CampaignData:
     current_ids: pd.Series
     notes: list[str]
     input_hashes: dict[str, str]
-
-
-def as_model_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text columns as categories, booleans as numbers (what LightGBM takes)."""
-    out = frame.copy()
-    for name in out.columns:
-        col = out[name]
-        if pd.api.types.is_bool_dtype(col):
-            out[name] = col.astype(float)
-        elif not pd.api.types.is_numeric_dtype(col) and not isinstance(
-            col.dtype, pd.CategoricalDtype
-        ):
-            out[name] = col.astype("string").astype("category")
-    return out
 
 
 def _wave_features(source: EventSource, waves: pd.DataFrame, extra: list[pd.Timestamp]):

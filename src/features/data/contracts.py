@@ -228,6 +228,36 @@ class CampaignTruth(pa.DataFrameModel):
         unique = ["campaign_id", "customer_id"]
 
 
+class Comments(pa.DataFrameModel):
+    """Owners' comments (features.data.synth_voice); the text is raw data."""
+
+    comment_id: Series[str] = pa.Field(str_matches=r"M\d{8,}", unique=True)
+    customer_id: Series[str] = pa.Field(str_matches=CUSTOMER_ID_PATTERN)
+    ts: Series[pd.Timestamp]
+    source: Series[str] = pa.Field(isin=("nps", "service", "app_review"))
+    text: Series[str] = pa.Field(str_length={"min_value": 1})
+
+    class Config:
+        name = schema.COMMENTS_TABLE
+        strict = True
+
+
+class CommentTruth(pa.DataFrameModel):
+    """Each comment's true sentiment, aspects and planted personal data (evaluation only)."""
+
+    comment_id: Series[str] = pa.Field(str_matches=r"M\d{8,}", unique=True)
+    sentiment: Series[str] = pa.Field(isin=("positive", "negative"))
+    aspect: Series[str] = pa.Field(isin=("range", "charging", "service", "infotainment", "ota",
+                                         "price"))  # fmt: skip
+    second_aspect: Series[str] = pa.Field(isin=("", "range", "charging", "service",
+                                                "infotainment", "ota", "price"))  # fmt: skip
+    pii: Series[str] = pa.Field(isin=("", "phone", "id_number", "plate", "name"))
+
+    class Config:
+        name = schema.COMMENT_TRUTH_TABLE
+        strict = True
+
+
 # --- processed snapshot tables -------------------------------------------------------------
 
 
@@ -319,8 +349,22 @@ CAMPAIGN_TRUTH = TableContract(
     evaluation_only=True,
 )
 
+COMMENTS = TableContract(
+    name=schema.COMMENTS_TABLE,
+    model=Comments,
+    references=(("customer_id", schema.CUSTOMERS_TABLE, "customer_id"),),
+    window_columns=("ts",),
+)
+
+COMMENT_TRUTH = TableContract(
+    name=schema.COMMENT_TRUTH_TABLE,
+    model=CommentTruth,
+    evaluation_only=True,
+)
+
 CONTRACTS: dict[str, TableContract] = {
-    c.name: c for c in (CUSTOMERS, EVENTS, ORDERS, TRUTH, CAMPAIGNS, CAMPAIGN_TRUTH)
+    c.name: c
+    for c in (CUSTOMERS, EVENTS, ORDERS, TRUTH, CAMPAIGNS, CAMPAIGN_TRUTH, COMMENTS, COMMENT_TRUTH)
 }
 PROCESSED_MODELS: dict[str, type[pa.DataFrameModel]] = {"features": Features, "labels": Labels}
 

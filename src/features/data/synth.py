@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 from features import defaults, schema
 from features.data.synth_campaigns import draw_campaigns
 from features.data.synth_events import simulate_events
+from features.data.synth_voice import draw_comments
 from features.data.synth_funnel import Journeys, draw_journeys
 from features.data.synth_owners import DRIFT_RNG_TAG, Drift, Owners, draw_owners, drift_keep_mask
 from features.data.synth_people import CITY_NAMES, Customers, draw_customers
@@ -52,7 +53,7 @@ from features.data.synth_world import DAYS_PER_YEAR, WINTER_MONTHS, Window
 from features.io import atomic_dir, sha256_file, write_json
 from features.params import check_date, check_int
 
-GENERATOR_VERSION = "1.2.1"
+GENERATOR_VERSION = "1.3.0"
 CHUNK_CUSTOMERS = 50_000
 PROGRESS_MIN_CUSTOMERS = 100_000
 SECONDS_PER_DAY = 86_400
@@ -208,6 +209,9 @@ def write_dataset_files(
     counts[schema.CAMPAIGN_TRUTH_TABLE] = _write_table(
         campaign_truth, folder / "campaign_truth.parquet"
     )
+    comments, comment_truth = draw_comments(seed, ids, cust, jour, owners, window)
+    counts[schema.COMMENTS_TABLE] = _write_table(comments, folder / "comments.parquet")
+    counts[schema.COMMENT_TRUTH_TABLE] = _write_table(comment_truth, folder / "comment_truth.parquet")
     counts["events"] = write_events(
         seeds[2], ids, cust, jour, owners, window, folder / "events.parquet", say,
         drift=planted, drift_seed=seed, value=value,

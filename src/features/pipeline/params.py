@@ -37,6 +37,7 @@ DEFAULT_NOTEBOOKS = {
     "conversion": "02_conversion.ipynb",
     "churn": "03_churn.ipynb",
     "actions": "05_actions.ipynb",
+    "voice": "06_voice.ipynb",
     "monitoring": "10_monitoring.ipynb",
 }
 RESERVED_SECTIONS = ("common", "pipeline", "notebooks")

@@ -96,6 +96,20 @@ def hash_frame(*parts: pd.Series | pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
+def as_model_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as categories, booleans as numbers (what LightGBM takes)."""
+    out = frame.copy()
+    for name in out.columns:
+        col = out[name]
+        if pd.api.types.is_bool_dtype(col):
+            out[name] = col.astype(float)
+        elif not pd.api.types.is_numeric_dtype(col) and not isinstance(
+            col.dtype, pd.CategoricalDtype
+        ):
+            out[name] = col.astype("string").astype("category")
+    return out
+
+
 def align_to_training(X: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     """``X`` with the training columns (absent ones NaN) and the training category levels."""
     aligned = X.reindex(columns=reference.columns)
