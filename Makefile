@@ -10,6 +10,8 @@ HOST ?= 127.0.0.1
 LAB_PORT ?= 8888
 MLFLOW_PORT ?= 5000
 RUN_ARGS ?=
+# pytest-xdist workers of make test (the machine's two cores)
+TEST_WORKERS ?= 2
 
 # Two LightGBM processes on two cores can slow each other badly when threads spin-wait.
 export OMP_WAIT_POLICY ?= PASSIVE
@@ -43,7 +45,8 @@ fonts: ## Install a CJK font (Debian fonts-noto-cjk) when none is installed
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq fonts-noto-cjk fontconfig >/dev/null; }
 
 test: $(STAMP) fonts ## Whole test suite: lint, repo checks, unit, notebook smoke tests and nbval over notebooks/
-	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider \
+	  -n $(TEST_WORKERS) --dist loadgroup
 
 lint: $(STAMP) ## ruff lint over .py and .ipynb files, ruff format check over the code
 	$(BIN)/ruff check .

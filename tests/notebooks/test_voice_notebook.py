@@ -59,7 +59,7 @@ def _comments(n: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_voice_notebook_on_labelled_gb18030_and_unlabelled_excel(
+def test_voice_notebook_on_a_labelled_gb18030_csv_with_chinese_headers(
     execute_with_metrics, isolated_lab
 ):
     path = isolated_lab / "评论.csv"
@@ -71,11 +71,21 @@ def test_voice_notebook_on_labelled_gb18030_and_unlabelled_excel(
     assert metrics["aspect_recovery"] is None and metrics["churn_auc_with_text"] is None
     assert metrics["scrubbed_phone"] + metrics["scrubbed_id_number"] + metrics["scrubbed_plate"] \
         + metrics["scrubbed_name"] > 0  # fmt: skip
-    excel = isolated_lab / "reviews.xlsx"
+
+
+def test_an_unlabelled_excel_file_gets_topics_and_lexicon_sentiment(tmp_path):
+    from features import voice
+
+    excel = tmp_path / "reviews.xlsx"
     _comments(300, 2).drop(columns=["情感"]).to_excel(excel, index=False)
-    metrics = execute_with_metrics(NOTEBOOK, isolated_lab, data_source=str(excel),
-                                   text_col="评论", label_col="", id_col="", time_col="",
-                                   num_threads=1)  # fmt: skip
+    params = voice.validate_voice_params(
+        data_source=str(excel), n_customers=8000, seed=1, cutoff="2025-07-01", text_col="评论",
+        label_col="", positive_label="positive", id_col="", time_col="", n_topics=6,
+        test_size=0.3, persona_file="", output_dir=str(tmp_path / "out"),
+        mlflow_tracking_uri="", num_threads=1)  # fmt: skip
+    results = voice.run_voice_study(params)
+    metrics = voice.headline_metrics(results)
     assert metrics["sentiment_source"] == "lexicon" and metrics["sentiment_accuracy"] is None
-    scores = pd.read_parquet(isolated_lab / "out" / "comment_scores.parquet")
+    scores = voice.scores_table(results)
     assert len(scores) == 300 and scores["sentiment"].isin(["positive", "negative"]).all()
+    assert "text" not in scores and results.churn is None

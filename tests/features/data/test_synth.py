@@ -148,7 +148,9 @@ def test_manifest_records_parameters_counts_and_hashes(small: dict) -> None:
     assert manifest["parameters"] == {
         "n_customers": 1500, "seed": 3, "start": defaults.SIM_START, "end": defaults.SIM_END
     }  # fmt: skip
-    assert manifest["evaluation_only"] == ["truth.parquet", "campaign_truth.parquet"]
+    assert manifest["evaluation_only"] == [
+        "truth.parquet", "campaign_truth.parquet", "comment_truth.parquet"
+    ]  # fmt: skip
     for name in manifest["evaluation_only"]:
         assert manifest["files"][name]["role"] == "evaluation_only"
     for table in schema.RAW_TABLES:
@@ -255,8 +257,8 @@ def test_cli_writes_the_dataset(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()) == (tmp_path / "ds").resolve()
     assert sorted(p.name for p in (tmp_path / "ds").iterdir()) == [
-        "campaign_truth.parquet", "campaigns.parquet", "customers.parquet", "events.parquet",
-        "manifest.json", "orders.parquet", "truth.parquet"
+        "campaign_truth.parquet", "campaigns.parquet", "comment_truth.parquet", "comments.parquet",
+        "customers.parquet", "events.parquet", "manifest.json", "orders.parquet", "truth.parquet"
     ]  # fmt: skip
 
 
