@@ -44,9 +44,11 @@ fonts: ## Install a CJK font (Debian fonts-noto-cjk) when none is installed
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq fonts-noto-cjk fontconfig >/dev/null; }
 
+# tests/ on pytest-xdist workers, then nbval over notebooks/ in one process (nbval's cells share
+# one kernel per notebook, which xdist's scheduling does not keep).
 test: $(STAMP) fonts ## Whole test suite: lint, repo checks, unit, notebook smoke tests and nbval over notebooks/
-	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider \
-	  -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest tests -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
 
 lint: $(STAMP) ## ruff lint over .py and .ipynb files, ruff format check over the code
 	$(BIN)/ruff check .

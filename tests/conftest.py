@@ -20,15 +20,12 @@ from features import schema
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``--dist loadgroup``): the tests of one file stay on one worker
-    (module fixtures are built once), and nbval's notebooks run one after another on one
-    worker (they share the project's data/, reports/adhoc and MLflow store)."""
+    """Under pytest-xdist (``--dist loadgroup``): the tests of one file stay on one worker, so
+    module fixtures are built once (``make test`` runs nbval in a process of its own)."""
     if not config.pluginmanager.hasplugin("xdist"):
         return
     for item in items:
-        path = Path(str(item.path))
-        group = "nbval" if path.suffix == ".ipynb" else str(path)
-        item.add_marker(pytest.mark.xdist_group(group))
+        item.add_marker(pytest.mark.xdist_group(str(item.path)))
 
 
 PERSONAL_VALUES = ("王小明", "13812345678", "李静怡", "13998765432", "张伟", "15011112222")
