@@ -139,10 +139,10 @@ def design(
 
 def power_at(effect, sd, n_per_arm, alpha: float = 0.05) -> np.ndarray:
     """The design's promised power of a two-sided z-test at a true absolute effect."""
-    se = np.sqrt(2 * np.asarray(sd, np.float64) ** 2 / np.asarray(n_per_arm, np.float64))
-    z = stats.norm.ppf(1 - alpha / 2)
-    shift = np.abs(np.asarray(effect, np.float64)) / se
-    return stats.norm.sf(z - shift) + stats.norm.cdf(-z - shift)
+    from statsmodels.stats.power import NormalIndPower
+
+    size = np.abs(np.asarray(effect, np.float64)) / np.asarray(sd, np.float64)
+    return NormalIndPower().power(effect_size=size, nobs1=n_per_arm, alpha=alpha, ratio=1.0)
 
 
 def msprt_pvalues(effect: np.ndarray, var: np.ndarray, tau2: float) -> np.ndarray:
@@ -159,7 +159,7 @@ def msprt_pvalues(effect: np.ndarray, var: np.ndarray, tau2: float) -> np.ndarra
     return np.minimum.accumulate(np.minimum(1.0, inverse), axis=-1)
 
 
-def sequential_looks(y: np.ndarray, treated: np.ndarray, n_looks: int, pre=None):
+def sequential_looks(y: np.ndarray, treated: np.ndarray, n_looks: int):
     """(effect, variance) of the difference in means at ``n_looks`` equally spaced looks.
 
     ``y`` and ``treated`` are (tests × units) in arrival order (a single test: 1-D).
