@@ -10,11 +10,11 @@ True effects: a share ``null_share`` of the experiments changes nothing; the oth
 conversion and engagement by a few percent, and some of them also raise complaints (a
 guardrail breach). Faults planted on purpose: ``n_srm`` experiments lose a share of their
 low-engagement treated units (a logging bug: a sample-ratio mismatch that biases the effect),
-``n_novelty`` experiments have an engagement effect that starts three times larger and fades
+``n_novelty`` experiments have an engagement effect that starts five times larger and fades
 with a three-day time constant. The truth table (evaluation only) holds each experiment's and
 metric's true difference in means over the experiment's traffic.
 
-May import numpy and pandas only.
+May import numpy, pandas and ``features.data.synth`` (customer ids).
 """
 
 from __future__ import annotations
@@ -22,10 +22,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from features.data.synth import customer_ids
+
 METRICS = ("conversion", "engagement")
 GUARDRAILS = ("complaint", "unsubscribe")
 VARIANTS = ("control", "treatment")
+SURFACES = ("content", "offer", "test_drive_script", "push_channel")  # what a test changes
 NOVELTY_DAYS = 3.0
+NOVELTY_BOOST = 4.0  # a novelty effect starts (1 + boost) times its lasting size
 SRM_LOSS = 0.15  # share of the low-engagement treated units an SRM experiment loses
 
 
@@ -54,10 +58,21 @@ def simulate_experiments(
     n_novelty: int = 1,
     days: int = 14,
     start: str = "2025-06-02",
+    n_customers: int = 50_000,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(units, truth): one row per experiment × unit; one row per experiment × metric."""
+    """(units, truth): one row per experiment × unit; one row per experiment × metric.
+
+    Units are customers (ids as in the synthetic dataset) drawn without replacement from a
+    population of ``n_customers`` whose latent activity is shared by every experiment they
+    enter, as on a platform where one customer sits in many concurrent tests.
+    """
+    if units_per_experiment > n_customers:
+        raise ValueError(f"units_per_experiment ({units_per_experiment:,}) exceeds the "
+                         f"population of {n_customers:,} customers")  # fmt: skip
     rng = np.random.default_rng(seed)
     n = units_per_experiment
+    population = customer_ids(n_customers)
+    activity = rng.normal(size=n_customers)
     ids = [f"exp{i:04d}" for i in range(n_experiments)]
     real = rng.random(n_experiments) >= null_share
     lifts = {
@@ -69,26 +84,29 @@ def simulate_experiments(
     }
     faulty = rng.permutation(n_experiments)
     srm = set(faulty[:n_srm].tolist())
-    novelty = set(faulty[n_srm : n_srm + n_novelty].tolist())
+    # a novelty effect needs an effect to fade: planted on experiments with a real one
+    novelty = set([e for e in faulty[n_srm:].tolist() if real[e]][:n_novelty])
+    surfaces = rng.choice(SURFACES, n_experiments)
     frames, truth = [], []
     for e, exp_id in enumerate(ids):
-        latent = rng.normal(size=n)
+        members = rng.choice(n_customers, n, replace=False)
+        latent = activity[members]
         treated = rng.random(n) < 0.5
         day = rng.integers(0, days, n)
         base = _base_rates(latent)
-        row = {"experiment_id": exp_id, "unit_id": [f"{exp_id}-u{j:06d}" for j in range(n)],
+        row = {"experiment_id": exp_id, "unit_id": population[members],
                "variant": np.where(treated, VARIANTS[1], VARIANTS[0]),
                "ts": pd.Timestamp(start) + pd.to_timedelta(day * 86400 + rng.integers(0, 86400, n),
                                                            unit="s")}  # fmt: skip
         for metric in METRICS + GUARDRAILS:
             lift = np.full(n, lifts[metric][e])
             if metric == "engagement" and e in novelty:
-                lift = lift * (1.0 + 2.0 * np.exp(-day / NOVELTY_DAYS)) if real[e] else lift
+                lift = lift * (1.0 + NOVELTY_BOOST * np.exp(-day / NOVELTY_DAYS))
             mean_t = base[metric] * (1.0 + lift)
             row[f"{metric}_pre"] = _draw(rng, metric, base[metric])
             row[metric] = _draw(rng, metric, np.where(treated, mean_t, base[metric]))
             fault = "srm" if e in srm else "novelty" if e in novelty and metric == "engagement" else ""
-            truth.append({"experiment_id": exp_id, "metric": metric,
+            truth.append({"experiment_id": exp_id, "surface": surfaces[e], "metric": metric,
                           "true_effect": float(np.mean(mean_t - base[metric])),
                           "true_lift": float(np.mean(mean_t - base[metric]) / np.mean(base[metric])),
                           "guardrail": metric in GUARDRAILS, "fault": fault})  # fmt: skip

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 SRM_ALPHA = 0.001  # sample-ratio mismatch threshold (the usual platform rule)
+AA_CELLS = 4_000_000  # simulated assignments held in memory at once by the A/A check
 
 
 def summarise(
@@ -38,31 +39,33 @@ def summarise(
     if unknown:
         raise ValueError(f"column {variant_col!r}: variants {unknown[:3]} are neither "
                          f"{control!r} nor {treatment!r}")  # fmt: skip
+    codes, experiments = pd.factorize(units[experiment_col], sort=True)
+    key = codes * 2 + (arms == treatment).to_numpy()  # control 0, treatment 1
+    size = 2 * len(experiments)
+    n = np.bincount(key, minlength=size).reshape(-1, 2).astype(np.float64)
     parts = []
     for metric in metrics:
         y = units[metric].to_numpy(np.float64)
         pre = f"{metric}{pre_suffix}"
         x = units[pre].to_numpy(np.float64) if pre in units.columns else np.zeros_like(y)
-        frame = pd.DataFrame({"e": units[experiment_col].to_numpy(), "arm": arms.to_numpy(),
-                              "y": y, "yy": y * y, "x": x, "xx": x * x, "xy": x * y})  # fmt: skip
-        sums = frame.groupby(["e", "arm"], observed=True).agg(
-            n=("y", "size"), y=("y", "sum"), yy=("yy", "sum"), x=("x", "sum"),
-            xx=("xx", "sum"), xy=("xy", "sum"))  # fmt: skip
-        wide = sums.unstack("arm")
-        out = pd.DataFrame(index=wide.index)
-        for arm, tag in ((control, "c"), (treatment, "t")):
-            n = wide["n"][arm].astype(np.float64)
-            mean_y, mean_x = wide["y"][arm] / n, wide["x"][arm] / n
-            dof = (n - 1).clip(lower=1)
-            out[f"n_{tag}"] = n
-            out[f"mean_{tag}"] = mean_y
-            out[f"var_{tag}"] = (wide["yy"][arm] - n * mean_y**2) / dof
-            out[f"pre_mean_{tag}"] = mean_x
-            out[f"pre_var_{tag}"] = (wide["xx"][arm] - n * mean_x**2) / dof
-            out[f"cov_{tag}"] = (wide["xy"][arm] - n * mean_x * mean_y) / dof
+        sums = {name: np.bincount(key, weights=values, minlength=size).reshape(-1, 2)
+                for name, values in (("y", y), ("yy", y * y), ("x", x), ("xx", x * x),
+                                     ("xy", x * y))}  # fmt: skip
+        out = pd.DataFrame({experiment_col: np.asarray(experiments)})
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for arm, tag in ((0, "c"), (1, "t")):
+                count = n[:, arm]
+                mean_y, mean_x = sums["y"][:, arm] / count, sums["x"][:, arm] / count
+                dof = np.maximum(count - 1, 1)
+                out[f"n_{tag}"] = count
+                out[f"mean_{tag}"] = mean_y
+                out[f"var_{tag}"] = (sums["yy"][:, arm] - count * mean_y**2) / dof
+                out[f"pre_mean_{tag}"] = mean_x
+                out[f"pre_var_{tag}"] = (sums["xx"][:, arm] - count * mean_x**2) / dof
+                out[f"cov_{tag}"] = (sums["xy"][:, arm] - count * mean_x * mean_y) / dof
         out["metric"] = metric
         out["has_pre"] = pre in units.columns
-        parts.append(out.rename_axis(experiment_col).reset_index())
+        parts.append(out)
     return pd.concat(parts, ignore_index=True)
 
 
@@ -184,6 +187,57 @@ def sequential_looks(y: np.ndarray, treated: np.ndarray, n_looks: int):
     return effect, var
 
 
+def daily_sums(
+    units: pd.DataFrame,
+    values: np.ndarray,
+    *,
+    experiment_col: str,
+    variant_col: str,
+    time_col: str,
+    treatment: str,
+) -> tuple[pd.Index, pd.DatetimeIndex, dict[str, np.ndarray]]:
+    """Per experiment × day × arm (control 0, treatment 1): n, sum and sum of squares of
+    ``values`` (one per unit row); days without units hold zeros."""
+    day = pd.to_datetime(units[time_col]).dt.floor("D")
+    frame = pd.DataFrame({"e": units[experiment_col].to_numpy(), "d": day.to_numpy(),
+                          "t": (units[variant_col].astype(str) == treatment).to_numpy(),
+                          "y": values, "yy": values * values})  # fmt: skip
+    sums = frame.groupby(["e", "d", "t"], observed=True).agg(
+        n=("y", "size"), y=("y", "sum"), yy=("yy", "sum"))  # fmt: skip
+    experiments = pd.Index(sorted(frame["e"].unique()), name=experiment_col)
+    days = pd.DatetimeIndex(sorted(day.dropna().unique()))
+    grid = pd.MultiIndex.from_product([experiments, days, [False, True]])
+    full = sums.reindex(grid, fill_value=0)
+    shape = (len(experiments), len(days), 2)
+    return experiments, days, {k: full[k].to_numpy(np.float64).reshape(shape) for k in sums}
+
+
+def effect_from_sums(sums: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Difference in means (treatment − control) and its variance from arm sums (last axis)."""
+    n = np.maximum(sums["n"], 2)
+    mean = sums["y"] / n
+    s2 = np.maximum(sums["yy"] - n * mean**2, 0) / (n - 1)
+    effect = mean[..., 1] - mean[..., 0]
+    return effect, (s2 / n).sum(axis=-1)
+
+
+def cumulative_looks(sums: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(effect, variance) per experiment at each day's look, on all units up to that day."""
+    return effect_from_sums({k: np.cumsum(v, axis=1) for k, v in sums.items()})
+
+
+def early_late(sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Effect in the first and in the second half of the days, and the p-value of their
+    difference (a fading effect, i.e. novelty, has an early effect above the late one)."""
+    half = sums["n"].shape[1] // 2
+    early = effect_from_sums({k: v[:, :half].sum(axis=1) for k, v in sums.items()})
+    late = effect_from_sums({k: v[:, half:].sum(axis=1) for k, v in sums.items()})
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (early[0] - late[0]) / np.sqrt(early[1] + late[1])
+    return {"effect_early": early[0], "effect_late": late[0],
+            "p_value": 2 * stats.norm.sf(np.abs(np.nan_to_num(z)))}  # fmt: skip
+
+
 def aa_simulation(
     y: np.ndarray,
     pre: np.ndarray | None,
@@ -197,8 +251,10 @@ def aa_simulation(
     test, of CUPED, of the mSPRT over ``n_looks`` looks and of naive peeking at those looks."""
     rng = np.random.default_rng(seed)
     y = np.asarray(y, np.float64)
-    treated = rng.random((n_sims, y.size)) < 0.5
-    effect, var = sequential_looks(y, treated, n_looks)
+    chunk = max(1, AA_CELLS // max(y.size, 1))  # splits per pass: bounded memory
+    treated = [rng.random((min(chunk, n_sims - i), y.size)) < 0.5 for i in range(0, n_sims, chunk)]
+    looks = [sequential_looks(y, t, n_looks) for t in treated]
+    effect, var = np.vstack([e for e, _ in looks]), np.vstack([v for _, v in looks])
     fixed_p = 2 * stats.norm.sf(np.abs(effect[:, -1]) / np.sqrt(var[:, -1]))
     peek_p = 2 * stats.norm.sf(np.abs(effect) / np.sqrt(var))
     tau2 = float(np.var(y) * 0.01) if tau2 is None else tau2
@@ -210,11 +266,30 @@ def aa_simulation(
         x = np.asarray(pre, np.float64)
         theta = np.cov(x, y)[0, 1] / np.var(x, ddof=1)
         adj = y - theta * (x - x.mean())
-        a_eff, a_var = sequential_looks(adj, treated, 1)
-        cuped_p = 2 * stats.norm.sf(np.abs(a_eff[:, -1]) / np.sqrt(a_var[:, -1]))
+        adjusted = [sequential_looks(adj, t, 1) for t in treated]
+        a_eff = np.concatenate([e[:, -1] for e, _ in adjusted])
+        a_var = np.concatenate([v[:, -1] for _, v in adjusted])
+        cuped_p = 2 * stats.norm.sf(np.abs(a_eff) / np.sqrt(a_var))
         out["false_positive_rate_cuped"] = float(np.mean(cuped_p < alpha))
     out["interval"] = binomial_interval(round(out["false_positive_rate"] * n_sims), n_sims)
     return out
+
+
+def power_simulation(
+    y: np.ndarray, n_sims: int, effect: float, alpha: float = 0.05, seed: int = 0
+) -> float:
+    """Share of random 50/50 splits of ``y`` with ``effect`` added to the treated half that a
+    two-sided Welch test at ``alpha`` detects in the right direction (empirical power)."""
+    rng = np.random.default_rng(seed)
+    y = np.asarray(y, np.float64)
+    chunk = max(1, AA_CELLS // max(y.size, 1))
+    hits = 0
+    for start in range(0, n_sims, chunk):
+        treated = rng.random((min(chunk, n_sims - start), y.size)) < 0.5
+        diff, var = sequential_looks(y[None, :] + effect * treated, treated, 1)
+        z = diff[:, -1] / np.sqrt(var[:, -1])
+        hits += int(np.sum(z * np.sign(effect) > stats.norm.ppf(1 - alpha / 2)))
+    return hits / n_sims
 
 
 def binomial_interval(successes: int, trials: int, level: float = 0.95) -> tuple[float, float]:

@@ -32,6 +32,10 @@ HEADLINE_METRICS = (
     "stability_ari_mean",
     "stability_ari_min",
     "truth_ari",
+    "n_discoveries",
+    "fdr_realised",
+    "aa_false_positive_rate",
+    "srm_flags",
 )
 # Metrics shown in the index of all runs, per notebook.
 INDEX_METRICS = ("roc_auc", "lift_at_10pct", "k", "truth_ari", "stability_ari_mean")
@@ -54,11 +58,20 @@ METRIC_LABELS = {
     "stability_ari_mean": "bootstrap stability (mean ARI)",
     "stability_ari_min": "bootstrap stability (min ARI)",
     "truth_ari": "agreement with true personas (ARI)",
+    "n_discoveries": "A/B discoveries (FDR-controlled)",
+    "fdr_realised": "realised false discovery rate",
+    "aa_false_positive_rate": "A/A false-positive rate",
+    "srm_flags": "sample-ratio mismatches",
 }
 # Metrics shown as percentages.
-PERCENT_METRICS = ("positive_rate", "model_to_oracle_ratio")
+PERCENT_METRICS = (
+    "positive_rate",
+    "model_to_oracle_ratio",
+    "fdr_realised",
+    "aa_false_positive_rate",
+)
 # The figure shown as a thumbnail, by preference; else a notebook's first PNG.
-KEY_FIGURES = ("roc_pr", "profile_heatmap", "k_selection")
+KEY_FIGURES = ("roc_pr", "profile_heatmap", "k_selection", "decisions")
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;

@@ -14,7 +14,7 @@ from features.experiments import stats
 
 @pytest.fixture(scope="module")
 def analysed() -> pd.DataFrame:
-    units, truth = simulate_experiments(n_experiments=120, units_per_experiment=3000, seed=3)
+    units, truth = simulate_experiments(n_experiments=120, units_per_experiment=4000, seed=3)
     table = stats.analyse(stats.summarise(units, METRICS + GUARDRAILS))
     return table.merge(truth, on=["experiment_id", "metric"], validate="one_to_one")
 
