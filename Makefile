@@ -44,11 +44,11 @@ fonts: ## Install a CJK font (Debian fonts-noto-cjk) when none is installed
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq fonts-noto-cjk fontconfig >/dev/null; }
 
-# tests/ on pytest-xdist workers, then nbval over notebooks/ in one process (nbval's cells share
-# one kernel per notebook, which xdist's scheduling does not keep).
+# tests/ on pytest-xdist workers (one file's tests on one worker), then nbval over notebooks/ with
+# --dist loadfile: a notebook's cells stay in order on one worker, sharing its kernel.
 test: $(STAMP) fonts ## Whole test suite: lint, repo checks, unit, notebook smoke tests and nbval over notebooks/
 	$(BIN)/python -m pytest tests -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
-	$(BIN)/python -m pytest notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+	$(BIN)/python -m pytest notebooks --nbval-lax --nbval-current-env -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP) ## ruff lint over .py and .ipynb files, ruff format check over the code
 	$(BIN)/ruff check .
