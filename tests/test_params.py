@@ -50,3 +50,17 @@ def test_check_str_list() -> None:
     assert check_str_list("drop_cols", ["duration"]) == ["duration"]
     with pytest.raises(ParameterError, match="'drop_cols'"):
         check_str_list("drop_cols", "duration")
+
+
+def test_data_source_is_synthetic_or_an_existing_file(tmp_path):
+    from features.params import check_data_source
+
+    table = tmp_path / "t.csv"
+    table.write_text("a\n1\n")
+    assert check_data_source("synthetic") == ""
+    assert check_data_source(str(table)) == str(table)
+    assert check_data_source(str(tmp_path), folders=True) == str(tmp_path)
+    for bad, rule in ((str(tmp_path), "no such file"), ("", "'synthetic' or a file"),
+                      (3, "'synthetic' or a file"), (str(tmp_path / "x.csv"), "no such file")):  # fmt: skip
+        with pytest.raises(ParameterError, match=rule):
+            check_data_source(bad)

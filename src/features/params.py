@@ -112,6 +112,21 @@ def check_date(name: str, value: Any) -> pd.Timestamp:
     raise AssertionError("unreachable")
 
 
+def check_data_source(value: Any, folders: bool = False) -> str:
+    """``value`` must be ``"synthetic"`` (returns "") or an existing file (or folder, with
+    ``folders``), relative paths from the project root; returns its absolute path."""
+    from features import config
+
+    if not isinstance(value, str) or not value.strip():
+        _fail("data_source", value, "must be 'synthetic' or a file path")
+    if value == "synthetic":
+        return ""
+    path = config.project_path(value)
+    if not (path.exists() if folders else path.is_file()):
+        _fail("data_source", value, f"no such file{' or folder' if folders else ''} ({path})")
+    return str(path)
+
+
 def check_str_list(name: str, value: Any) -> list[str]:
     """``value`` must be a list of strings (possibly empty)."""
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from features import config
-from features.io import atomic_path, file_lock, write_json
+from features.io import atomic_path, file_lock, write_csv, write_json
 from features.schema import PERSONAL_FIELDS
 
 PIPELINE_RUN_ENV = "NEV_LAB_PIPELINE_RUN_ID"
@@ -364,6 +364,26 @@ def log_figure(
     if mlflow.active_run() is not None:
         retry_on_lock(mlflow.log_figure, fig, f"figures/{file_name}")
     return saved
+
+
+def log_figures_and_tables(
+    output_dir: str | os.PathLike[str], figures: Mapping[str, Any], tables: Mapping[str, Any]
+) -> dict[str, Path]:
+    """Save each figure as ``<name>.png`` and each table as ``<name>.csv`` in ``output_dir``
+    (atomically) and log them to the active run (tables under ``tables/``); the paths by name."""
+    import mlflow  # deferred: slow to import (module docstring)
+
+    out = Path(output_dir)
+    files: dict[str, Path] = {}
+    for name, fig in figures.items():
+        saved = log_figure(fig, name, out)
+        assert saved is not None
+        files[name] = saved
+    for name, table in tables.items():
+        files[name] = write_csv(table, out / f"{name}.csv")
+        if mlflow.active_run() is not None:
+            retry_on_lock(mlflow.log_artifact, str(files[name]), "tables")
+    return files
 
 
 def to_jsonable(obj: Any) -> Any:

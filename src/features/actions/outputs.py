@@ -25,7 +25,7 @@ from features.actions import plots
 from features.actions.params import ActionsParams
 from features.actions.scorer import ActionsScorer, actions_signature
 from features.actions.study import ActionsResults, headline_metrics
-from features.io import write_csv, write_json, write_parquet
+from features.io import write_json, write_parquet
 from features.propensity.data import hash_frame
 from features.propensity.scorer import input_example
 
@@ -110,11 +110,7 @@ def save_and_track(
                                   "eval_data_hash": eval_hash})  # fmt: skip
         tracking.log_metrics_safe({k: v for k, v in metrics.items()
                                    if isinstance(v, int | float) and not isinstance(v, bool)})  # fmt: skip
-        for name, fig in figures.items():
-            files[name] = tracking.log_figure(fig, name, out)
-        for name, table in result_tables(results).items():
-            files[name] = write_csv(table, out / f"{name}.csv")
-            tracking.retry_on_lock(mlflow.log_artifact, str(files[name]), "tables")
+        files.update(tracking.log_figures_and_tables(out, figures, result_tables(results)))
         reference = results.data.features
         scorer = ActionsScorer(params.task, results.model, reference, results.line,
                                params.contact_cost, params.value_per_success, params.budget)  # fmt: skip

@@ -13,6 +13,7 @@ from features.params import (
     NotebookParams,
     ParameterError,
     check_choice,
+    check_data_source,
     check_date,
     check_float,
     check_int,
@@ -95,17 +96,10 @@ def validate_actions_params(**params: Any) -> ActionsParams:
     if p["id_col"] is not None and not isinstance(p["id_col"], str):
         raise ActionsParamError(f"parameter 'id_col' = {p['id_col']!r}: must be a column or ''")
     p["id_col"] = p["id_col"] or None
-    source = p["data_source"]
-    if not isinstance(source, str) or not source.strip():
-        raise ActionsParamError(
-            f"parameter 'data_source' = {source!r}: must be 'synthetic' or a file path"
-        )
-    source_path = ""
-    if source != "synthetic":
-        path = config.project_path(source)
-        if not path.is_file():
-            raise ActionsParamError(f"parameter 'data_source' = {source!r}: no such file ({path})")
-        source_path = str(path)
+    try:
+        source_path = check_data_source(p["data_source"])
+    except ParameterError as exc:
+        raise ActionsParamError(str(exc)) from None
     for name in ("output_dir", "mlflow_tracking_uri"):
         if not isinstance(p[name], str):
             raise ActionsParamError(f"parameter {name!r} = {p[name]!r}: must be a string")

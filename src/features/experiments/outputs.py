@@ -72,7 +72,7 @@ def save_and_track(
     """Write the outputs and log the run to MLflow (experiment ``experiments``)."""
     import mlflow  # deferred: slow to import
 
-    from features.io import write_csv, write_json
+    from features.io import write_json
 
     out = resolve_output_dir(params)
     out.mkdir(parents=True, exist_ok=True)
@@ -84,11 +84,7 @@ def save_and_track(
         tracking.log_params_flat(params.as_dict())
         tracking.log_metrics_safe({k: v for k, v in metrics.items()
                                    if isinstance(v, int | float) and not isinstance(v, bool)})  # fmt: skip
-        for name, fig in figures.items():
-            files[name] = tracking.log_figure(fig, name, out)
-        for name, table in result_tables(results).items():
-            files[name] = write_csv(table, out / f"{name}.csv")
-            tracking.retry_on_lock(mlflow.log_artifact, str(files[name]), "tables")
+        files.update(tracking.log_figures_and_tables(out, figures, result_tables(results)))
         metrics["mlflow_run_id"] = run.info.run_id
         files["metrics"] = write_json(tracking.to_jsonable(metrics), out / "metrics.json")
         tracking.retry_on_lock(mlflow.log_artifact, str(files["metrics"]))

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
-from features import config
 from features.params import (
     NotebookParams,
     ParameterError,
+    check_data_source,
     check_float,
     check_int,
     check_parameter_names,
@@ -114,17 +114,9 @@ def validate_experiment_params(**params: Any) -> ExperimentParams:
     for name in ("pre_suffix", "output_dir", "mlflow_tracking_uri"):
         if not isinstance(p[name], str):
             raise ExperimentParamError(f"parameter {name!r} = {p[name]!r}: must be a string")
-    source = p["data_source"]
-    if not isinstance(source, str) or not source.strip():
-        raise ExperimentParamError(
-            f"parameter 'data_source' = {source!r}: must be 'synthetic' or a file path"
-        )
-    source_path = ""
-    if source != "synthetic":
-        path = config.project_path(source)
-        if not path.is_file():
-            raise ExperimentParamError(f"parameter 'data_source' = {source!r}: no such file "
-                                       f"({path})")  # fmt: skip
-        source_path = str(path)
+    try:
+        source_path = check_data_source(p["data_source"])
+    except ParameterError as exc:
+        raise ExperimentParamError(str(exc)) from None
     p["metrics"], p["guardrails"] = metrics, guardrails
     return ExperimentParams(**{n: p[n] for n in PARAMETER_NAMES}, source_path=source_path)

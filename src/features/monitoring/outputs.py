@@ -19,7 +19,7 @@ import pandas as pd
 
 from features import schema, tracking
 from features.data.synth_owners import DRIFT_START
-from features.io import write_csv, write_json
+from features.io import write_json
 from features.monitoring import alerts, plots
 from features.monitoring.params import MonitoringParams
 from features.monitoring.replay import MONTH_SCORE_NAME, SCORE_NAME, SCORE_ROWS, Replay, run_replay
@@ -245,11 +245,7 @@ def save_and_track(
         tracking.log_metrics_safe(
             {k: v for k, v in run.metrics.items() if not isinstance(v, list | str | bool)}
         )
-        for name, fig in figures.items():
-            files[name] = tracking.log_figure(fig, name, out)
-        for name, table in tables.items():
-            files[name] = write_csv(table, out / f"{name}.csv")
-            tracking.retry_on_lock(mlflow.log_artifact, str(files[name]), "tables")
+        files.update(tracking.log_figures_and_tables(out, figures, tables))
         metrics = {**run.metrics, "warnings": run.warnings, "mlflow_run_id": active.info.run_id}
         files["metrics"] = write_json(tracking.to_jsonable(metrics), out / "metrics.json")
         tracking.retry_on_lock(mlflow.log_artifact, str(files["metrics"]))

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from features import config, schema, tracking
-from features.io import write_csv, write_json, write_parquet, write_text
+from features.io import write_json, write_parquet, write_text
 from features.propensity import explain, modeling
 from features.propensity import plots as model_plots
 from features.propensity.data import StudyData
@@ -152,12 +152,7 @@ def save_and_track(
         tracking.log_metrics_safe(results.metrics)
         # What the reader cleaned stays visible beside the model (event logs; counts per rule).
         tracking.log_metrics_safe({f"cleaning_{k}": v for k, v in data.cleaning.items()})
-        for name, fig in figures.items():
-            files[name] = tracking.log_figure(fig, name, out)
-        for name, table in result_tables(results).items():
-            path = write_csv(table, out / f"{name}.csv")
-            files[name] = path
-            tracking.retry_on_lock(mlflow.log_artifact, str(path), "tables")
+        files.update(tracking.log_figures_and_tables(out, figures, result_tables(results)))
         scorer = PropensityScorer(results.model, data.X_train, results.calibrator, params.task)
         registration = tracking.log_and_register_model(
             scorer,

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from features import config, schema, tracking
-from features.io import write_csv, write_json, write_parquet
+from features.io import write_json, write_parquet
 from features.propensity.data import hash_frame
 from features.propensity.scorer import input_example
 from features.value import plots
@@ -118,11 +118,7 @@ def save_and_track(
         tracking.log_params_flat({**params.as_dict(), "validation_scheme": results.validation_scheme,
                                   "data_hash": results.data_hashes, "eval_data_hash": eval_hash})  # fmt: skip
         tracking.log_metrics_safe({k: v for k, v in metrics.items() if isinstance(v, int | float)})
-        for name, fig in figures.items():
-            files[name] = tracking.log_figure(fig, name, out)
-        for name, table in result_tables(results).items():
-            files[name] = write_csv(table, out / f"{name}.csv")
-            tracking.retry_on_lock(mlflow.log_artifact, str(files[name]), "tables")
+        files.update(tracking.log_figures_and_tables(out, figures, result_tables(results)))
         columns = [str(c) for c in test.features.columns]
         registration = tracking.log_and_register_model(
             ValueScorer(results.model, columns),

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
-from features import config
 from features.params import (
     NotebookParams,
     ParameterError,
+    check_data_source,
     check_date,
     check_int,
     check_parameter_names,
@@ -70,19 +70,10 @@ def validate_value_params(**params: Any) -> ValueParams:
         check_int("training_cutoffs", p["training_cutoffs"], minimum=1, maximum=24)
     except ParameterError as exc:
         raise ValueParamError(str(exc)) from None
-    source = p["data_source"]
-    if not isinstance(source, str) or not source.strip():
-        raise ValueParamError(
-            f"parameter 'data_source' = {source!r}: must be 'synthetic' or a file path"
-        )
-    source_path = ""
-    if source != "synthetic":
-        path = config.project_path(source)
-        if not path.exists():
-            raise ValueParamError(
-                f"parameter 'data_source' = {source!r}: no such file or folder ({path})"
-            )
-        source_path = str(path)
+    try:
+        source_path = check_data_source(p["data_source"], folders=True)
+    except ParameterError as exc:
+        raise ValueParamError(str(exc)) from None
     for name in ("output_dir", "mlflow_tracking_uri"):
         if not isinstance(p[name], str):
             raise ValueParamError(f"parameter {name!r} = {p[name]!r}: must be a string")

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from features import config, schema, tracking
-from features.io import write_csv, write_json, write_parquet
+from features.io import write_json, write_parquet
 from features.voice import plots
 from features.voice.features import text_features
 from features.voice.params import VoiceParams
@@ -92,11 +92,7 @@ def save_and_track(
         tracking.log_params_flat(params.as_dict())
         tracking.log_metrics_safe({k: v for k, v in metrics.items()
                                    if isinstance(v, int | float) and not isinstance(v, bool)})  # fmt: skip
-        for name, fig in figures.items():
-            files[name] = tracking.log_figure(fig, name, out)
-        for name, table in result_tables(results).items():
-            files[name] = write_csv(table, out / f"{name}.csv")
-            tracking.retry_on_lock(mlflow.log_artifact, str(files[name]), "tables")
+        files.update(tracking.log_figures_and_tables(out, figures, result_tables(results)))
         metrics["mlflow_run_id"] = run.info.run_id
         topics = [{"topic": int(r.topic), "name": n, "top_words": r.top_words.split(),
                    "gloss": r.gloss} for r, n in zip(results.topics.table().itertuples(),

@@ -12,6 +12,7 @@ from features import config
 from features.params import (
     NotebookParams,
     ParameterError,
+    check_data_source,
     check_date,
     check_float,
     check_int,
@@ -72,17 +73,10 @@ def validate_voice_params(**params: Any) -> VoiceParams:
         if p[name] is not None and not isinstance(p[name], str):
             raise VoiceParamError(f"parameter {name!r} = {p[name]!r}: must be a column or ''")
         p[name] = p[name] or None
-    source = p["data_source"]
-    if not isinstance(source, str) or not source.strip():
-        raise VoiceParamError(
-            f"parameter 'data_source' = {source!r}: must be 'synthetic' or a file path"
-        )
-    source_path = ""
-    if source != "synthetic":
-        path = config.project_path(source)
-        if not path.is_file():
-            raise VoiceParamError(f"parameter 'data_source' = {source!r}: no such file ({path})")
-        source_path = str(path)
+    try:
+        source_path = check_data_source(p["data_source"])
+    except ParameterError as exc:
+        raise VoiceParamError(str(exc)) from None
     persona_path = ""
     if p["persona_file"]:
         path = config.project_path(p["persona_file"])
