@@ -13,7 +13,7 @@ May import numpy, pandas, scipy and statsmodels.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -238,6 +238,14 @@ def early_late(sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             "p_value": 2 * stats.norm.sf(np.abs(np.nan_to_num(z)))}  # fmt: skip
 
 
+def random_splits(rng: np.random.Generator, n_sims: int, n_units: int) -> Iterator[np.ndarray]:
+    """``n_sims`` random 50/50 assignments of ``n_units`` (True: treated), in chunks of rows
+    small enough to hold ``AA_CELLS`` assignments at once."""
+    chunk = max(1, AA_CELLS // max(n_units, 1))
+    for start in range(0, n_sims, chunk):
+        yield rng.random((min(chunk, n_sims - start), n_units)) < 0.5
+
+
 def aa_simulation(
     y: np.ndarray,
     pre: np.ndarray | None,
@@ -251,8 +259,7 @@ def aa_simulation(
     test, of CUPED, of the mSPRT over ``n_looks`` looks and of naive peeking at those looks."""
     rng = np.random.default_rng(seed)
     y = np.asarray(y, np.float64)
-    chunk = max(1, AA_CELLS // max(y.size, 1))  # splits per pass: bounded memory
-    treated = [rng.random((min(chunk, n_sims - i), y.size)) < 0.5 for i in range(0, n_sims, chunk)]
+    treated = list(random_splits(rng, n_sims, y.size))
     looks = [sequential_looks(y, t, n_looks) for t in treated]
     effect, var = np.vstack([e for e, _ in looks]), np.vstack([v for _, v in looks])
     fixed_p = 2 * stats.norm.sf(np.abs(effect[:, -1]) / np.sqrt(var[:, -1]))
@@ -282,10 +289,8 @@ def power_simulation(
     two-sided Welch test at ``alpha`` detects in the right direction (empirical power)."""
     rng = np.random.default_rng(seed)
     y = np.asarray(y, np.float64)
-    chunk = max(1, AA_CELLS // max(y.size, 1))
     hits = 0
-    for start in range(0, n_sims, chunk):
-        treated = rng.random((min(chunk, n_sims - start), y.size)) < 0.5
+    for treated in random_splits(rng, n_sims, y.size):
         diff, var = sequential_looks(y[None, :] + effect * treated, treated, 1)
         z = diff[:, -1] / np.sqrt(var[:, -1])
         hits += int(np.sum(z * np.sign(effect) > stats.norm.ppf(1 - alpha / 2)))

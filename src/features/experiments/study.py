@@ -29,7 +29,6 @@ from features.experiments.params import ExperimentParams
 
 NOVELTY_ALPHA = 0.001  # early-vs-late difference flagged as novelty (strict: many tests a day)
 AA_UNITS = 10_000  # control units each A/A simulation re-splits
-PATHS_SHOWN = 6  # experiments whose day-by-day p-values the notebook plots
 
 
 @dataclass
@@ -149,15 +148,15 @@ def design_table(res: pd.DataFrame, units: pd.DataFrame, params: ExperimentParam
             r = res[res["metric"] == metric]
         mean, sd = float(r["mean_c"].median()), float(np.sqrt(r["var_c"].median()))
         reduction = float(np.clip(r["variance_reduction"].median(), 0, 0.99))
-        plain = stats.design(params.mde * abs(mean), sd, params.alpha, params.power,
-                             daily_units=per_day if per_day == per_day else 0.0)  # fmt: skip
+        daily = 0.0 if np.isnan(per_day) else per_day
+        plain = stats.design(params.mde * abs(mean), sd, params.alpha, params.power, daily)
         cuped = stats.design(params.mde * abs(mean), sd * np.sqrt(1 - reduction), params.alpha,
-                             params.power, daily_units=per_day if per_day == per_day else 0.0)  # fmt: skip
+                             params.power, daily)  # fmt: skip
         n_arm = float(((r["n_c"] + r["n_t"]) / 2).median())
         rows.append({"metric": metric, "control_mean": mean, "sd": sd, "mde_lift": params.mde,
                      "mde_absolute": params.mde * abs(mean), "units_per_arm": plain["units_per_arm"],
                      "days": plain["days"], "units_per_arm_cuped": cuped["units_per_arm"],
-                     "days_cuped": cuped["days"], "daily_units": round(per_day) if per_day == per_day else per_day,
+                     "days_cuped": cuped["days"], "daily_units": per_day if np.isnan(per_day) else round(per_day),
                      "units_per_arm_observed": round(n_arm),
                      "power_at_mde_observed": float(stats.power_at(params.mde * abs(mean), sd,
                                                                    n_arm, params.alpha))})  # fmt: skip
@@ -204,11 +203,17 @@ def aa_checks(data: ExperimentData, res: pd.DataFrame, params: ExperimentParams)
     return aa
 
 
+def with_truth(res: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """The read with each test's true effect, lift and planted fault beside it."""
+    return res.merge(truth[["experiment_id", "metric", "true_effect", "true_lift", "fault"]],
+                     on=["experiment_id", "metric"], how="left")  # fmt: skip
+
+
 def truth_figures(res: pd.DataFrame, decisions: pd.DataFrame, truth: pd.DataFrame,
                   design: pd.DataFrame, params: ExperimentParams) -> dict[str, Any]:  # fmt: skip
-    """Realised FDR, power vs promise, interval coverage and decision agreement (synthetic)."""
-    t = res.merge(truth[["experiment_id", "metric", "true_effect", "true_lift", "fault"]],
-                  on=["experiment_id", "metric"], how="left")  # fmt: skip
+    """Realised FDR, power vs promise, interval coverage and decision agreement (synthetic);
+    ``res`` carries the truth's columns (``with_truth``)."""
+    t = res
     primary = t[t["role"] == "primary"]
     found = primary[primary["discovery"]]
     false = found[(found["true_effect"] == 0) | (np.sign(found["p_effect"])
@@ -312,9 +317,8 @@ def run_experiment_study(params: ExperimentParams) -> ExperimentResults:
         metrics["novelty_flags"] = int(res.groupby("experiment_id", observed=True)["novelty_flag"]
                                        .any().sum())  # fmt: skip
     if data.truth is not None:
+        res = with_truth(res, data.truth)
         metrics.update(truth_figures(res, decisions, data.truth, design, params))
-        res = res.merge(data.truth[["experiment_id", "metric", "true_effect", "true_lift",
-                                    "fault"]], on=["experiment_id", "metric"], how="left")  # fmt: skip
         decisions["oracle_decision"] = oracle_decisions(data.truth).reindex(decisions.index)
     _say(f"{metrics['n_discoveries']} discoveries, {metrics['srm_flags']} sample-ratio flags, "
          f"{per_second:,.0f} tests/s")  # fmt: skip
