@@ -55,8 +55,9 @@ EventSource = pd.DataFrame | EventLog | str | os.PathLike
 
 # DuckDB's working memory for the aggregation; beyond it DuckDB spills to a temporary folder
 # (the same results, order-independent aggregates). The 1M-customer benchmark peaks near
-# 3.3 GiB with it and 4.2 GiB without (benchmarks/README.md, "Data intake").
-DUCKDB_MEMORY_LIMIT = "1500MB"
+# 3.3 GiB with it (1500MB gives the same peak, slower) and 4.2 GiB without (benchmarks/README.md,
+# "Data intake").
+DUCKDB_MEMORY_LIMIT = "3000MB"
 DUCKDB_TEMP_DIR = Path(tempfile.gettempdir()) / "nev-features-duckdb"
 
 
