@@ -71,3 +71,34 @@ def ensure_synthetic_dataset(
             raise
         print(f"{folder.name} was written by another run; using it", file=sys.stderr)
     return folder
+
+
+def identity_sources_dir(n_customers: int, seed: int) -> Path:
+    """Where the synthetic person records of a synthetic dataset live."""
+    return config.raw_dir() / f"identity_n{n_customers}_s{seed}"
+
+
+def ensure_identity_sources(n_customers: int, seed: int) -> Path:
+    """The folder of the channels' person records (``features.data.synth_identity``) drawn
+    from the synthetic dataset with these parameters; generated once (both if needed)."""
+    from features.data import synth_identity
+    from features.io import atomic_dir
+
+    folder = identity_sources_dir(n_customers, seed)
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
+        version = json.loads(manifest.read_text()).get("generator_version")
+        if version == synth_identity.IDENTITY_GENERATOR_VERSION:
+            return folder
+        raise ValueError(f"{folder}: written by identity generator {version} (now "
+                         f"{synth_identity.IDENTITY_GENERATOR_VERSION}); remove it")  # fmt: skip
+    dataset = ensure_synthetic_dataset(n_customers, seed)
+    print(f"generating synthetic person records {folder.name}", flush=True)
+    try:
+        with atomic_dir(folder) as tmp:
+            synth_identity.write_identity_files(dataset, tmp, seed)
+    except (FileExistsError, OSError):
+        if not manifest.is_file():
+            raise
+        print(f"{folder.name} was written by another run; using it", file=sys.stderr)
+    return folder

@@ -39,6 +39,7 @@ DEFAULT_NOTEBOOKS = {
     "actions": "05_actions.ipynb",
     "voice": "06_voice.ipynb",
     "experiments": "08_experiments.ipynb",
+    "identity": "09_identity.ipynb",
     "monitoring": "10_monitoring.ipynb",
 }
 RESERVED_SECTIONS = ("common", "pipeline", "notebooks")

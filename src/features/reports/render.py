@@ -44,8 +44,11 @@ def render_full(notebook: nbformat.NotebookNode) -> str:
 
 
 def _format_parameter(value: Any) -> str:
+    """A parameter for the reader: absolute paths (alone or in a list) as file names only."""
     if isinstance(value, str) and os.path.isabs(value):
         return Path(value).name
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_format_parameter(v) for v in value) + "]"
     return repr(value) if isinstance(value, str) else str(value)
 
 

@@ -1,0 +1,89 @@
+"""Figures, files and MLflow tracking of the identity study.
+
+Outputs: metrics.json, identity_map.parquet (record_id, source, one_id, match_probability,
+cluster_size), threshold_curve.csv, match_weights.csv (m, u and weight per comparison level),
+agreement_patterns.csv (how many candidate pairs agree on which fields, with their mean
+probability: splink's waterfall without the values), linkage_model.json (the trained model:
+column names, levels, m and u) and PNG plots. No name, phone, ID number, address or other
+field value leaves the study. MLflow: experiment ``identity``.
+
+May import the foundation, ``features.tracking`` and the ``features.identity`` modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from features import config, tracking
+from features.identity import plots
+from features.identity.params import IdentityParams
+from features.identity.report import PLAN_ASKED_TWICE
+from features.identity.study import IdentityResults, headline_metrics
+
+EXPERIMENT = "identity"
+
+
+def make_figures(results: IdentityResults) -> dict[str, Any]:
+    """The study's figures by name (those the data allows)."""
+    m = results.metrics
+    frame = results.records.frame
+    entity = frame["entity"].to_numpy(dtype=object) if results.records.has_entity else None
+    labels = pd.factorize(results.identity_map["one_id"])[0]
+    figures = {
+        "match_weights": plots.plot_match_weights(results.linkage.weights),
+        "probabilities": plots.plot_probabilities(results.linkage.pairs, m["match_threshold"],
+                                                  entity),
+        "cluster_sizes": plots.plot_cluster_sizes(labels, entity),
+        "asked_twice": plots.plot_asked_twice(m["asked_twice_before"], m["asked_twice_after"],
+                                              PLAN_ASKED_TWICE),
+    }  # fmt: skip
+    if len(results.curve):
+        figures["threshold_curve"] = plots.plot_threshold_curve(
+            results.curve, m["match_threshold"], m.get("baseline_pairwise_f1")
+        )
+    return figures
+
+
+def result_tables(results: IdentityResults) -> dict[str, pd.DataFrame]:
+    """Every table the study saves as CSV, by file stem (no personal values)."""
+    tables = {"match_weights": results.linkage.weights, "agreement_patterns": results.patterns}
+    if len(results.curve):
+        tables["threshold_curve"] = results.curve
+    return tables
+
+
+def resolve_output_dir(params: IdentityParams) -> Path:
+    """``output_dir`` (relative paths from the project root) or a new adhoc report folder."""
+    return config.output_path(params.output_dir, "identity")
+
+
+def save_and_track(results: IdentityResults, figures: Mapping[str, Any], params: IdentityParams
+                   ) -> tracking.RunRecord:  # fmt: skip
+    """Write the outputs and log the run to MLflow (experiment ``identity``)."""
+    import mlflow  # deferred: slow to import
+
+    from features.io import write_json, write_parquet
+
+    out = resolve_output_dir(params)
+    out.mkdir(parents=True, exist_ok=True)
+    metrics = headline_metrics(results)
+    files: dict[str, Path] = {}
+    with tracking.start_run(EXPERIMENT, tracking_uri=params.mlflow_tracking_uri or None,
+                            run_name=f"identity-{pd.Timestamp.now():%Y%m%d-%H%M%S}",
+                            tags={"task": "identity"}) as run:  # fmt: skip
+        tracking.log_params_flat(params.as_dict())
+        tracking.log_metrics_safe({k: v for k, v in metrics.items()
+                                   if isinstance(v, int | float) and not isinstance(v, bool)})  # fmt: skip
+        files.update(tracking.log_figures_and_tables(out, figures, result_tables(results)))
+        files["identity_map"] = write_parquet(results.identity_map, out / "identity_map.parquet")
+        files["linkage_model"] = write_json(results.linkage.model, out / "linkage_model.json")
+        metrics["mlflow_run_id"] = run.info.run_id
+        files["metrics"] = write_json(tracking.to_jsonable(metrics), out / "metrics.json")
+        for name in ("identity_map", "linkage_model", "metrics"):
+            tracking.retry_on_lock(mlflow.log_artifact, str(files[name]))
+    return tracking.RunRecord(output_dir=out, metrics=metrics, files=files,
+                              run_id=run.info.run_id, registration={})  # fmt: skip
