@@ -25,6 +25,9 @@ def plot_threshold_curve(curve: pd.DataFrame, threshold: float, baseline_f1: flo
         ax.axhline(baseline_f1, color="#c44e52", lw=1, ls="--",
                    label=f"exact-rule baseline F1 {baseline_f1:.3f}")  # fmt: skip
     ax.set_xscale("logit")
+    ticks = [0.05, 0.2, 0.5, 0.8, 0.95, 0.99, 0.999]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
     ax.set_xlabel("match probability threshold (logit scale)")
     ax.set_ylabel("score against the true persons")
     ax.set_title("Precision, recall and F1 across thresholds")
@@ -87,6 +90,7 @@ def plot_asked_twice(before: float, after: float | None, plan: float) -> Figure:
         if v == v:
             ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:.1%}", ha="center", va="bottom")
     ax.axhline(plan, color="black", ls="--", lw=1, label=f"plans' figure {plan:.1%}")
+    ax.set_ylim(0, max(before, plan) * 1.25)
     ax.set_ylabel("persons asked twice for a field")
     ax.set_title("Asked again for what they already gave")
     ax.legend(fontsize=8)
