@@ -1,6 +1,7 @@
 """Notebook 09_identity under papermill: two plain files of person records with Chinese
-headers, a column mapping and an entity column, end to end; and the churn notebook on the
-event log rebuilt on one_id. The synthetic defaults run under nbval."""
+headers, a column mapping and an entity column, end to end; and the churn and conversion
+notebooks on the event log rebuilt on one_id (the synthetic defaults: 8,000 persons). The
+synthetic defaults run under nbval."""
 
 from __future__ import annotations
 
@@ -48,11 +49,14 @@ def test_identity_notebook_on_two_own_files(execute_with_metrics, isolated_lab, 
     assert not phones & set(written.astype(str).to_numpy().ravel())
 
 
-def test_churn_notebook_on_the_log_rebuilt_on_one_id(execute_with_metrics, isolated_lab):
-    identity = execute_with_metrics(NOTEBOOK, isolated_lab, n_customers=4000, max_pairs=200_000)
+def test_churn_and_conversion_notebooks_on_the_log_rebuilt_on_one_id(
+    execute_with_metrics, isolated_lab
+):
+    identity = execute_with_metrics(NOTEBOOK, isolated_lab, max_pairs=200_000)
     assert identity["n_ids_after"] < identity["n_ids_before"]
     log = next((isolated_lab / "data" / "processed" / "identity").glob("*/events_one_id.parquet"))
-    (isolated_lab / "out" / "metrics.json").unlink()
-    churn = execute_with_metrics(config.NOTEBOOKS_DIR / "03_churn.ipynb", isolated_lab,
-                                 data_source=str(log), min_class_count=20, num_threads=1)  # fmt: skip
-    assert churn["n_train"] > 0 and churn["roc_auc"] > 0.6
+    for name, floor in (("03_churn.ipynb", 0.6), ("02_conversion.ipynb", 0.6)):
+        (isolated_lab / "out" / "metrics.json").unlink()
+        study = execute_with_metrics(config.NOTEBOOKS_DIR / name, isolated_lab,
+                                     data_source=str(log), min_class_count=20, num_threads=1)  # fmt: skip
+        assert study["n_train"] > 0 and study["roc_auc"] > floor, name
