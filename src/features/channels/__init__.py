@@ -1,0 +1,1 @@
+"""Channels: path attribution, media-mix model and budget reallocation (notebook 07)."""
