@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
+from features import config
 from features.params import (
     NotebookParams,
     ParameterError,
@@ -69,11 +70,6 @@ def validate_channel_params(**params: Any) -> ChannelParams:
         check_float("budget_change", p["budget_change"], minimum=0.0, maximum=0.9)
         check_float("half_life_days", p["half_life_days"], minimum=0.1, maximum=365.0)
         source_path = check_data_source(p["data_source"])
-        spend_path = ""
-        if p["spend_source"]:
-            spend_path = check_data_source(p["spend_source"])
-            if not spend_path:
-                raise ParameterError("parameter 'spend_source': a file path or ''")
     except ParameterError as exc:
         raise ChannelParamError(str(exc)) from None
     for name in ("id_col", "time_col", "channel_col", "converted_col", "outcome_col"):
@@ -85,5 +81,12 @@ def validate_channel_params(**params: Any) -> ChannelParams:
     if p["data_source"] == "synthetic" and p["spend_source"]:
         raise ChannelParamError("parameter 'spend_source': only with a journeys file as "
                                 "data_source (synthetic data carry their own spend)")  # fmt: skip
+    spend_path = ""
+    if p["spend_source"]:
+        path = config.project_path(p["spend_source"])
+        if not path.is_file():
+            raise ChannelParamError(f"parameter 'spend_source' = {p['spend_source']!r}: no such "
+                                    f"file ({path})")  # fmt: skip
+        spend_path = str(path)
     return ChannelParams(**{n: p[n] for n in PARAMETER_NAMES}, source_path=source_path,
                          spend_path=spend_path)  # fmt: skip

@@ -38,6 +38,7 @@ DEFAULT_NOTEBOOKS = {
     "churn": "03_churn.ipynb",
     "actions": "05_actions.ipynb",
     "voice": "06_voice.ipynb",
+    "channels": "07_channels.ipynb",
     "experiments": "08_experiments.ipynb",
     "identity": "09_identity.ipynb",
     "monitoring": "10_monitoring.ipynb",
