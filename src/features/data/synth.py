@@ -39,7 +39,6 @@ import pyarrow.parquet as pq
 from features import defaults, schema
 from features.data.synth_campaigns import draw_campaigns
 from features.data.synth_events import simulate_events
-from features.data.synth_voice import draw_comments
 from features.data.synth_funnel import Journeys, draw_journeys
 from features.data.synth_owners import DRIFT_RNG_TAG, Drift, Owners, draw_owners, drift_keep_mask
 from features.data.synth_people import CITY_NAMES, Customers, draw_customers
@@ -49,6 +48,7 @@ from features.data.synth_value import (
     draw_owner_value,
     revenue_events,
 )
+from features.data.synth_voice import draw_comments
 from features.data.synth_world import DAYS_PER_YEAR, WINTER_MONTHS, Window
 from features.io import atomic_dir, sha256_file, write_json
 from features.params import check_date, check_int
@@ -211,7 +211,9 @@ def write_dataset_files(
     )
     comments, comment_truth = draw_comments(seed, ids, cust, jour, owners, window)
     counts[schema.COMMENTS_TABLE] = _write_table(comments, folder / "comments.parquet")
-    counts[schema.COMMENT_TRUTH_TABLE] = _write_table(comment_truth, folder / "comment_truth.parquet")
+    counts[schema.COMMENT_TRUTH_TABLE] = _write_table(
+        comment_truth, folder / "comment_truth.parquet"
+    )
     counts["events"] = write_events(
         seeds[2], ids, cust, jour, owners, window, folder / "events.parquet", say,
         drift=planted, drift_seed=seed, value=value,

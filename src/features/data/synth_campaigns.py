@@ -210,7 +210,9 @@ def draw_campaigns(
     return _campaign_tables(parts, truths)
 
 
-def _campaign_tables(parts: list[pd.DataFrame], truths: list[pd.DataFrame]) -> tuple[pa.Table, pa.Table]:
+def _campaign_tables(
+    parts: list[pd.DataFrame], truths: list[pd.DataFrame]
+) -> tuple[pa.Table, pa.Table]:
     """Both tables with fixed column types (empty when the window holds no wave)."""
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         {c: pd.Series(dtype=object) for c in CAMPAIGN_COLUMNS})  # fmt: skip

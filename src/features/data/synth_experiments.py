@@ -78,8 +78,9 @@ def simulate_experiments(
     lifts = {
         "conversion": np.where(real, rng.uniform(0.1, 0.4, n_experiments), 0.0),
         "engagement": np.where(real, rng.uniform(0.04, 0.12, n_experiments), 0.0),
-        "complaint": np.where(real & (rng.random(n_experiments) < 0.2),
-                              rng.uniform(0.3, 0.8, n_experiments), 0.0),  # fmt: skip
+        "complaint": np.where(
+            real & (rng.random(n_experiments) < 0.2), rng.uniform(0.3, 0.8, n_experiments), 0.0
+        ),  # fmt: skip
         "unsubscribe": np.zeros(n_experiments),
     }
     faulty = rng.permutation(n_experiments)
@@ -105,7 +106,9 @@ def simulate_experiments(
             mean_t = base[metric] * (1.0 + lift)
             row[f"{metric}_pre"] = _draw(rng, metric, base[metric])
             row[metric] = _draw(rng, metric, np.where(treated, mean_t, base[metric]))
-            fault = "srm" if e in srm else "novelty" if e in novelty and metric == "engagement" else ""
+            fault = (
+                "srm" if e in srm else "novelty" if e in novelty and metric == "engagement" else ""
+            )
             truth.append({"experiment_id": exp_id, "surface": surfaces[e], "metric": metric,
                           "true_effect": float(np.mean(mean_t - base[metric])),
                           "true_lift": float(np.mean(mean_t - base[metric]) / np.mean(base[metric])),

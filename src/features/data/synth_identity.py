@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.data.synth import FEMALE_CHARS, MALE_CHARS, SURNAMES
+from features.data.synth import FEMALE_CHARS, MALE_CHARS
 
 CHANNELS = ("app", "mini_program", "store_visit", "dealer_crm", "wecom", "event_signup")
 CHANNEL_WEIGHTS = np.array([0.33, 0.16, 0.2, 0.11, 0.12, 0.08])

@@ -137,7 +137,10 @@ def _pii(rng: np.random.Generator) -> tuple[str, str]:
         return kind, f"身份证号110101{birth}{rng.integers(0, 1000):03d}X"
     if kind == "plate":
         letters = "ABCDEFGHJK"
-        return kind, f"车牌{_pick(rng, PLATE_PREFIX)}{_pick(rng, list(letters))}D{rng.integers(10**4):04d}"
+        return (
+            kind,
+            f"车牌{_pick(rng, PLATE_PREFIX)}{_pick(rng, list(letters))}D{rng.integers(10**4):04d}",
+        )
     return kind, f"我是车主{_pick(rng, SURNAMES)}{_pick(rng, GIVEN)}"
 
 
