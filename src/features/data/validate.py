@@ -57,7 +57,15 @@ from features.data.validate_events import (
     _EventsFile,
     _usable,
 )
-from features.data.violations import MAX_EXAMPLES, Violation, _isin, _kind_ok, _lookup
+from features.data.violations import (
+    MAX_EXAMPLES,
+    Violation,
+    _all_match,
+    _any_duplicate,
+    _isin,
+    _kind_ok,
+    _lookup,
+)
 from features.io import sha256_file
 
 
@@ -286,7 +294,7 @@ def validate_column(df: pd.DataFrame, rule: ColumnRule, contract: TableContract)
         what = f"values outside [{rule.minimum}, {rule.maximum}]"
         bad = (low | high).reindex(df.index, fill_value=False)
         found += _flag(df, contract, rule.name, "range", bad, what)
-    if rule.pattern is not None:
+    if rule.pattern is not None and not _all_match(present, rule.pattern):
         mismatch = ~present.astype(str).str.fullmatch(rule.pattern)
         bad = mismatch.reindex(df.index, fill_value=False)
         found += _flag(
@@ -312,7 +320,11 @@ def validate_table(
     for rule in contract.columns:
         if rule.name not in missing:
             found += validate_column(df, rule, contract)
-    if contract.unique_key and not set(contract.unique_key) & set(missing):
+    if (
+        contract.unique_key
+        and not set(contract.unique_key) & set(missing)
+        and _any_duplicate(df, list(contract.unique_key))
+    ):
         duplicated = df.duplicated(list(contract.unique_key), keep=False)
         key = ",".join(contract.unique_key)
         found += _flag(df, contract, key, "unique", duplicated, "rows share a key")

@@ -3,19 +3,22 @@ and the small pandas/Arrow helpers (``_kind_ok``, ``_lookup``, ``_isin``) that b
 checks of ``features.data.validate`` and the DuckDB events checker of
 ``features.data.validate_events`` use.
 
-May import numpy, pandas and pyarrow; nothing from ``features``.
+May import duckdb, numpy, pandas and pyarrow; nothing from ``features``.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 MAX_EXAMPLES = 3
+_FIRST_ROWS: dict[int, tuple[weakref.ref, int, np.ndarray]] = {}  # id(table) -> rows
 
 
 @dataclass(frozen=True)
@@ -51,13 +54,40 @@ def _kind_ok(series: pd.Series, kind: str) -> bool:
     return bool(checks[kind](series))
 
 
+def _first_rows(table: pd.DataFrame) -> np.ndarray:
+    """Positions of each customer_id's first row (cached per table: every lookup against
+    the same table reuses them)."""
+    cached = _FIRST_ROWS.get(id(table))
+    if cached is not None and cached[0]() is table and cached[1] == len(table):
+        return cached[2]
+    rows = np.flatnonzero(~table["customer_id"].duplicated().to_numpy())
+    key = id(table)
+    _FIRST_ROWS[key] = (weakref.ref(table), len(table), rows)
+    weakref.finalize(table, _FIRST_ROWS.pop, key, None)
+    return rows
+
+
+def _same_keys(keys: pd.Series, ids: pd.Series) -> bool:
+    """True when ``keys`` are ``ids`` in the same order (then positions are 0..n-1)."""
+    if len(keys) != len(ids) or not (_is_text(keys) and _is_text(ids)):
+        return False
+    try:
+        a, b = pa.array(keys, from_pandas=True), pa.array(ids, from_pandas=True)
+        return a.null_count == 0 and bool(pc.all(pc.equal(a.cast(b.type), b)).as_py())
+    except (pa.ArrowException, TypeError):
+        return False
+
+
 def _lookup(keys: pd.Series, table: pd.DataFrame, column: str) -> pd.Series:
     """``table[column]`` of the row whose customer_id equals each key (NaN/NaT if none).
 
     Positions come from Arrow's hash lookup (``index_in``), much faster than a pandas Index
-    on tens of millions of text keys.
+    on tens of millions of text keys; keys that are the table's own ids in order need none.
     """
-    unique = table[["customer_id", column]].drop_duplicates("customer_id")  # first row per id
+    rows = _first_rows(table)
+    if len(rows) == len(table) and _same_keys(keys, table["customer_id"]):
+        return pd.Series(table[column].to_numpy(), index=keys.index)
+    unique = table[["customer_id", column]].iloc[rows]  # first row per id
     try:
         found = pc.index_in(
             pa.array(keys, from_pandas=True).cast(pa.large_string()),
@@ -70,8 +100,74 @@ def _lookup(keys: pd.Series, table: pd.DataFrame, column: str) -> pd.Series:
     return pd.Series(values, index=keys.index).where(position >= 0)
 
 
+def _is_text(series: pd.Series) -> bool:
+    return _kind_ok(series, "string")
+
+
+def _misses(values: pd.Series, allowed: pd.Series) -> int | None:
+    """Non-null ``values`` not among ``allowed`` (text columns; None when not countable here).
+
+    One multi-threaded DuckDB anti-join: on clean data (no miss, the usual case) the row mask
+    need not be built at all.
+    """
+    if not (_is_text(values) and _is_text(allowed)):
+        return None
+    con = duckdb.connect()
+    try:
+        con.register("v", pd.DataFrame({"k": values}, copy=False))
+        con.register("a", pd.DataFrame({"k": allowed}, copy=False))
+        return int(con.execute(
+            "SELECT count(*) FROM (SELECT k::VARCHAR AS k FROM v WHERE k IS NOT NULL) "
+            "ANTI JOIN (SELECT k::VARCHAR AS k FROM a WHERE k IS NOT NULL) USING (k)"
+        ).fetchone()[0])  # fmt: skip
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def _any_duplicate(df: pd.DataFrame, key: list[str]) -> bool:
+    """True when two rows share ``key`` (nulls equal, as in ``DataFrame.duplicated``): one
+    DuckDB distinct count, so the row mask is built only for a table that has duplicates."""
+    con = duckdb.connect()
+    try:
+        con.register("t", df[key])
+        cols = ", ".join(f'"{k}"' for k in key)
+        distinct = con.execute(f"SELECT count(*) FROM (SELECT DISTINCT {cols} FROM t)").fetchone()
+        return int(distinct[0]) < len(df)
+    except duckdb.Error:
+        return True  # not countable here: let pandas find them
+    finally:
+        con.close()
+
+
+def _all_match(values: pd.Series, pattern: str) -> bool:
+    """True when every non-null text value fully matches ``pattern`` (one multi-threaded
+    DuckDB pass, RE2 syntax as Arrow's); False when it cannot tell (then pandas checks)."""
+    if not _is_text(values):
+        return False
+    con = duckdb.connect()
+    try:
+        con.register("v", pd.DataFrame({"k": values}, copy=False))
+        head = values.iloc[:20_000]
+        few = head.nunique() < 0.1 * max(len(head), 1)  # a code column: match its distinct values
+        source = "(SELECT DISTINCT k FROM v)" if few else "v"
+        row = con.execute(
+            f"SELECT bool_and(regexp_full_match(k::VARCHAR, ?)) FROM {source} WHERE k IS NOT NULL",
+            [pattern],
+        ).fetchone()
+        return row[0] is not False
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+
+
 def _isin(values: pd.Series, allowed: pd.Series) -> pd.Series:
-    """``values.isin(allowed)``, through Arrow for text columns (much faster on big tables)."""
+    """``values.isin(allowed)`` (False for nulls), through DuckDB and Arrow for text columns
+    (much faster on big tables)."""
+    if _misses(values, allowed) == 0:
+        return values.notna()
     try:
         column = pa.array(values, from_pandas=True).cast(pa.large_string())
         value_set = pa.array(allowed.dropna().unique(), from_pandas=True).cast(pa.large_string())
