@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
@@ -384,6 +385,47 @@ def log_figures_and_tables(
         if mlflow.active_run() is not None:
             retry_on_lock(mlflow.log_artifact, str(files[name]), "tables")
     return files
+
+
+def save_study(
+    task: str,
+    output_dir: Path,
+    params: Mapping[str, Any],
+    metrics: dict[str, Any],
+    figures: Mapping[str, Any],
+    tables: Mapping[str, Any],
+    *,
+    extra_metrics: Mapping[str, Any] | None = None,
+    write_extra: Callable[[Path], dict[str, Path]] | None = None,
+    tracking_uri: str = "",
+) -> RunRecord:
+    """What every study notebook's save step does, in one MLflow run (experiment ``task``).
+
+    Logs the parameters and the numeric ``metrics`` (plus ``extra_metrics``), saves and logs
+    the figures (PNG) and tables (CSV), lets ``write_extra`` write the study's own files into
+    the folder (each one it returns is logged too), then writes ``metrics.json`` with the run
+    id. ``output_dir`` is created when missing.
+    """
+    import mlflow  # deferred: slow to import (module docstring)
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    with start_run(task, tracking_uri=tracking_uri or None,
+                   run_name=f"{task}-{datetime.now():%Y%m%d-%H%M%S}",
+                   tags={"task": task}) as run:  # fmt: skip
+        log_params_flat(params)
+        numeric = {k: v for k, v in metrics.items()
+                   if isinstance(v, int | float) and not isinstance(v, bool)}  # fmt: skip
+        log_metrics_safe({**numeric, **(extra_metrics or {})})
+        files.update(log_figures_and_tables(output_dir, figures, tables))
+        extra = write_extra(output_dir) if write_extra is not None else {}
+        files.update(extra)
+        metrics["mlflow_run_id"] = run.info.run_id
+        files["metrics"] = write_json(to_jsonable(metrics), output_dir / "metrics.json")
+        for path in [*extra.values(), files["metrics"]]:
+            retry_on_lock(mlflow.log_artifact, str(path))
+    return RunRecord(output_dir=output_dir, metrics=metrics, files=files,
+                     run_id=run.info.run_id, registration={})  # fmt: skip
 
 
 def to_jsonable(obj: Any) -> Any:

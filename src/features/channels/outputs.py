@@ -59,26 +59,9 @@ def save_and_track(
     results: ChannelResults, figures: Mapping[str, Any], params: ChannelParams
 ) -> tracking.RunRecord:
     """Write the outputs and log the run to MLflow (experiment ``channels``)."""
-    import mlflow  # deferred: slow to import
-
-    from features.io import write_json
-
-    out = resolve_output_dir(params)
-    out.mkdir(parents=True, exist_ok=True)
     metrics = headline_metrics(results)
-    files: dict[str, Path] = {}
-    with tracking.start_run(EXPERIMENT, tracking_uri=params.mlflow_tracking_uri or None,
-                            run_name=f"channels-{pd.Timestamp.now():%Y%m%d-%H%M%S}",
-                            tags={"task": "channels"}) as run:  # fmt: skip
-        tracking.log_params_flat(params.as_dict())
-        flat = {k: v for k, v in metrics.items()
-                if isinstance(v, int | float) and not isinstance(v, bool)}  # fmt: skip
-        flat.update({f"attribution_share_mae_{k}": v
-                     for k, v in (metrics["attribution_share_mae"] or {}).items()})  # fmt: skip
-        tracking.log_metrics_safe(flat)
-        files.update(tracking.log_figures_and_tables(out, figures, result_tables(results)))
-        metrics["mlflow_run_id"] = run.info.run_id
-        files["metrics"] = write_json(tracking.to_jsonable(metrics), out / "metrics.json")
-        tracking.retry_on_lock(mlflow.log_artifact, str(files["metrics"]))
-    return tracking.RunRecord(output_dir=out, metrics=metrics, files=files,
-                              run_id=run.info.run_id, registration={})  # fmt: skip
+    per_method = {f"attribution_share_mae_{k}": v
+                  for k, v in (metrics["attribution_share_mae"] or {}).items()}  # fmt: skip
+    return tracking.save_study(EXPERIMENT, resolve_output_dir(params), params.as_dict(), metrics,
+                               figures, result_tables(results), extra_metrics=per_method,
+                               tracking_uri=params.mlflow_tracking_uri)  # fmt: skip

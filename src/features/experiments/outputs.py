@@ -70,23 +70,6 @@ def save_and_track(
     results: ExperimentResults, figures: Mapping[str, Any], params: ExperimentParams
 ) -> tracking.RunRecord:
     """Write the outputs and log the run to MLflow (experiment ``experiments``)."""
-    import mlflow  # deferred: slow to import
-
-    from features.io import write_json
-
-    out = resolve_output_dir(params)
-    out.mkdir(parents=True, exist_ok=True)
-    metrics = headline_metrics(results)
-    files: dict[str, Path] = {}
-    with tracking.start_run(EXPERIMENT, tracking_uri=params.mlflow_tracking_uri or None,
-                            run_name=f"experiments-{pd.Timestamp.now():%Y%m%d-%H%M%S}",
-                            tags={"task": "experiments"}) as run:  # fmt: skip
-        tracking.log_params_flat(params.as_dict())
-        tracking.log_metrics_safe({k: v for k, v in metrics.items()
-                                   if isinstance(v, int | float) and not isinstance(v, bool)})  # fmt: skip
-        files.update(tracking.log_figures_and_tables(out, figures, result_tables(results)))
-        metrics["mlflow_run_id"] = run.info.run_id
-        files["metrics"] = write_json(tracking.to_jsonable(metrics), out / "metrics.json")
-        tracking.retry_on_lock(mlflow.log_artifact, str(files["metrics"]))
-    return tracking.RunRecord(output_dir=out, metrics=metrics, files=files,
-                              run_id=run.info.run_id, registration={})  # fmt: skip
+    return tracking.save_study(EXPERIMENT, resolve_output_dir(params), params.as_dict(),
+                               headline_metrics(results), figures, result_tables(results),
+                               tracking_uri=params.mlflow_tracking_uri)  # fmt: skip

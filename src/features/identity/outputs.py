@@ -64,26 +64,13 @@ def resolve_output_dir(params: IdentityParams) -> Path:
 def save_and_track(results: IdentityResults, figures: Mapping[str, Any], params: IdentityParams
                    ) -> tracking.RunRecord:  # fmt: skip
     """Write the outputs and log the run to MLflow (experiment ``identity``)."""
-    import mlflow  # deferred: slow to import
-
     from features.io import write_json, write_parquet
 
-    out = resolve_output_dir(params)
-    out.mkdir(parents=True, exist_ok=True)
-    metrics = headline_metrics(results)
-    files: dict[str, Path] = {}
-    with tracking.start_run(EXPERIMENT, tracking_uri=params.mlflow_tracking_uri or None,
-                            run_name=f"identity-{pd.Timestamp.now():%Y%m%d-%H%M%S}",
-                            tags={"task": "identity"}) as run:  # fmt: skip
-        tracking.log_params_flat(params.as_dict())
-        tracking.log_metrics_safe({k: v for k, v in metrics.items()
-                                   if isinstance(v, int | float) and not isinstance(v, bool)})  # fmt: skip
-        files.update(tracking.log_figures_and_tables(out, figures, result_tables(results)))
-        files["identity_map"] = write_parquet(results.identity_map, out / "identity_map.parquet")
-        files["linkage_model"] = write_json(results.linkage.model, out / "linkage_model.json")
-        metrics["mlflow_run_id"] = run.info.run_id
-        files["metrics"] = write_json(tracking.to_jsonable(metrics), out / "metrics.json")
-        for name in ("identity_map", "linkage_model", "metrics"):
-            tracking.retry_on_lock(mlflow.log_artifact, str(files[name]))
-    return tracking.RunRecord(output_dir=out, metrics=metrics, files=files,
-                              run_id=run.info.run_id, registration={})  # fmt: skip
+    def write_extra(out: Path) -> dict[str, Path]:
+        return {"identity_map": write_parquet(results.identity_map, out / "identity_map.parquet"),
+                "linkage_model": write_json(results.linkage.model, out / "linkage_model.json")}  # fmt: skip
+
+    return tracking.save_study(EXPERIMENT, resolve_output_dir(params), params.as_dict(),
+                               headline_metrics(results), figures, result_tables(results),
+                               write_extra=write_extra,
+                               tracking_uri=params.mlflow_tracking_uri)  # fmt: skip

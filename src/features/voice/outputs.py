@@ -80,30 +80,19 @@ def save_and_track(
     results: VoiceResults, figures: Mapping[str, Any], params: VoiceParams
 ) -> tracking.RunRecord:
     """Write the outputs and log the run to MLflow (experiment ``voice``)."""
-    import mlflow  # deferred: slow to import
 
-    out = resolve_output_dir(params)
-    out.mkdir(parents=True, exist_ok=True)
-    metrics = headline_metrics(results)
-    files: dict[str, Path] = {}
-    with tracking.start_run(EXPERIMENT, tracking_uri=params.mlflow_tracking_uri or None,
-                            run_name=f"voice-{pd.Timestamp.now():%Y%m%d-%H%M%S}",
-                            tags={"task": "voice"}) as run:  # fmt: skip
-        tracking.log_params_flat(params.as_dict())
-        tracking.log_metrics_safe({k: v for k, v in metrics.items()
-                                   if isinstance(v, int | float) and not isinstance(v, bool)})  # fmt: skip
-        files.update(tracking.log_figures_and_tables(out, figures, result_tables(results)))
-        metrics["mlflow_run_id"] = run.info.run_id
+    def write_extra(out: Path) -> dict[str, Path]:
         topics = [{"topic": int(r.topic), "name": n, "top_words": r.top_words.split(),
                    "gloss": r.gloss} for r, n in zip(results.topics.table().itertuples(),
                                                      topic_names(results), strict=True)]  # fmt: skip
-        files["topics_json"] = write_json(topics, out / "topics.json")
-        files["scores"] = write_parquet(scores_table(results), out / SCORES_FILE)
+        files = {"topics_json": write_json(topics, out / "topics.json"),
+                 "scores": write_parquet(scores_table(results), out / SCORES_FILE)}  # fmt: skip
         if results.scores["ts"].notna().any():
             feats = text_features(results.scores, results.weights, pd.Timestamp(params.cutoff))
             files["text_features"] = write_parquet(feats, out / "text_features.parquet")
-        files["metrics"] = write_json(tracking.to_jsonable(metrics), out / "metrics.json")
-        for name in ("scores", "metrics", "topics_json"):
-            tracking.retry_on_lock(mlflow.log_artifact, str(files[name]))
-    return tracking.RunRecord(output_dir=out, metrics=metrics, files=files,
-                              run_id=run.info.run_id, registration={})  # fmt: skip
+        return files
+
+    return tracking.save_study(EXPERIMENT, resolve_output_dir(params), params.as_dict(),
+                               headline_metrics(results), figures, result_tables(results),
+                               write_extra=write_extra,
+                               tracking_uri=params.mlflow_tracking_uri)  # fmt: skip
