@@ -104,63 +104,57 @@ def _is_text(series: pd.Series) -> bool:
     return _kind_ok(series, "string")
 
 
-def _misses(values: pd.Series, allowed: pd.Series) -> int | None:
-    """Non-null ``values`` not among ``allowed`` (text columns; None when not countable here).
-
-    One multi-threaded DuckDB anti-join: on clean data (no miss, the usual case) the row mask
-    need not be built at all.
-    """
-    if not (_is_text(values) and _is_text(allowed)):
-        return None
+def _query_frames(sql: str, frames: dict[str, pd.DataFrame], params: list | None = None):
+    """The first row of ``sql`` over the pandas ``frames`` (by view name), on a throwaway
+    multi-threaded DuckDB connection; None when DuckDB cannot run it (callers fall back)."""
     con = duckdb.connect()
     try:
-        con.register("v", pd.DataFrame({"k": values}, copy=False))
-        con.register("a", pd.DataFrame({"k": allowed}, copy=False))
-        return int(con.execute(
-            "SELECT count(*) FROM (SELECT k::VARCHAR AS k FROM v WHERE k IS NOT NULL) "
-            "ANTI JOIN (SELECT k::VARCHAR AS k FROM a WHERE k IS NOT NULL) USING (k)"
-        ).fetchone()[0])  # fmt: skip
+        for name, frame in frames.items():
+            con.register(name, frame)
+        return con.execute(sql, params or []).fetchone()
     except duckdb.Error:
         return None
     finally:
         con.close()
+
+
+def _misses(values: pd.Series, allowed: pd.Series) -> int | None:
+    """Non-null ``values`` not among ``allowed`` (text columns; None when not countable here).
+
+    One anti-join: on clean data (no miss, the usual case) the row mask need not be built.
+    """
+    if not (_is_text(values) and _is_text(allowed)):
+        return None
+    row = _query_frames(
+        "SELECT count(*) FROM (SELECT k::VARCHAR AS k FROM v WHERE k IS NOT NULL) "
+        "ANTI JOIN (SELECT k::VARCHAR AS k FROM a WHERE k IS NOT NULL) USING (k)",
+        {"v": pd.DataFrame({"k": values}, copy=False), "a": pd.DataFrame({"k": allowed}, copy=False)},
+    )  # fmt: skip
+    return None if row is None else int(row[0])
 
 
 def _any_duplicate(df: pd.DataFrame, key: list[str]) -> bool:
     """True when two rows share ``key`` (nulls equal, as in ``DataFrame.duplicated``): one
-    DuckDB distinct count, so the row mask is built only for a table that has duplicates."""
-    con = duckdb.connect()
-    try:
-        con.register("t", df[key])
-        cols = ", ".join(f'"{k}"' for k in key)
-        distinct = con.execute(f"SELECT count(*) FROM (SELECT DISTINCT {cols} FROM t)").fetchone()
-        return int(distinct[0]) < len(df)
-    except duckdb.Error:
-        return True  # not countable here: let pandas find them
-    finally:
-        con.close()
+    distinct count, so the row mask is built only for a table that has duplicates."""
+    cols = ", ".join(f'"{k}"' for k in key)
+    row = _query_frames(f"SELECT count(*) FROM (SELECT DISTINCT {cols} FROM t)", {"t": df[key]})
+    return True if row is None else int(row[0]) < len(df)  # None: let pandas find them
 
 
 def _all_match(values: pd.Series, pattern: str) -> bool:
-    """True when every non-null text value fully matches ``pattern`` (one multi-threaded
-    DuckDB pass, RE2 syntax as Arrow's); False when it cannot tell (then pandas checks)."""
+    """True when every non-null text value fully matches ``pattern`` (one DuckDB pass, RE2
+    syntax as Arrow's; over the distinct values of a code column); False when it cannot tell
+    (then pandas checks)."""
     if not _is_text(values):
         return False
-    con = duckdb.connect()
-    try:
-        con.register("v", pd.DataFrame({"k": values}, copy=False))
-        head = values.iloc[:20_000]
-        few = head.nunique() < 0.1 * max(len(head), 1)  # a code column: match its distinct values
-        source = "(SELECT DISTINCT k FROM v)" if few else "v"
-        row = con.execute(
-            f"SELECT bool_and(regexp_full_match(k::VARCHAR, ?)) FROM {source} WHERE k IS NOT NULL",
-            [pattern],
-        ).fetchone()
-        return row[0] is not False
-    except duckdb.Error:
-        return False
-    finally:
-        con.close()
+    head = values.iloc[:20_000]
+    few = head.nunique() < 0.1 * max(len(head), 1)
+    source = "(SELECT DISTINCT k FROM v)" if few else "v"
+    row = _query_frames(
+        f"SELECT bool_and(regexp_full_match(k::VARCHAR, ?)) FROM {source} WHERE k IS NOT NULL",
+        {"v": pd.DataFrame({"k": values}, copy=False)}, [pattern],
+    )  # fmt: skip
+    return row is not None and row[0] is not False
 
 
 def _isin(values: pd.Series, allowed: pd.Series) -> pd.Series:
