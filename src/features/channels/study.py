@@ -77,10 +77,9 @@ def load_inputs(params: ChannelParams) -> tuple[ChannelInputs, synth_channels.Ch
                                              params.converted_col)  # fmt: skip
     inputs = ChannelInputs(touches, outcomes, notes=notes)
     if params.spend_path:
-        spend, orders, weeks, channels = read_spend(params.spend_path, params.channel_col,
-                                                    params.outcome_col)  # fmt: skip
-        inputs.spend, inputs.orders, inputs.weeks, inputs.paid_channels = (
-            spend, orders, weeks, channels)  # fmt: skip
+        inputs.spend, inputs.orders, inputs.weeks, inputs.paid_channels = read_spend(
+            params.spend_path, params.channel_col, params.outcome_col
+        )
     return inputs, None
 
 

@@ -179,10 +179,10 @@ class ChannelWorld:
         base = _sigmoid(BASE_INTENT + INTENT_SD * _QUAD_U)  # (u,)
         store = _sigmoid(STORE_VISIT[0] + STORE_VISIT[1] * _QUAD_U)
         store_q = 0.0 if removed == "store_walk_in" else q[:, 6]
-        # no-order chance: (p, u) x (p, c) x (p, w, L)
+        # No-order chance = (1 - b)(1 - s q_store) x (1 - q_arrival) x exp(-exposure); intent
+        # enters only the first factor, so its expectation over intent is taken alone.
         stay_pu = (1 - base)[None, :] * (1 - store[None, :] * np.asarray(store_q).reshape(-1, 1))
-        no_order = np.einsum("pu,u->p", stay_pu, _QUAD_W)  # expectation over intent
-        # E over u of (1-b)(1-s q): intent enters only there, so it factorises.
+        no_order = np.einsum("pu,u->p", stay_pu, _QUAD_W)
         p_order = (
             1
             - no_order[:, None, None, None]
@@ -278,7 +278,7 @@ def simulate_channels(n_customers: int = 20_000, seed: int = 0, n_weeks: int = 1
     days[0] = starts + days[0]
     weeks_in = pros["weeks"].to_numpy()
     touch_counts = np.zeros((n, len(ALL_CHANNELS)))
-    np.add.at(touch_counts, (np.arange(n), rows[0] * 0 + chans[0]), 1)
+    touch_counts[np.arange(n), chans[0]] += 1  # the arrival touch
     for k in range(len(JOURNEY_WEEKS)):
         active = np.flatnonzero(weeks_in > k)
         w = pros["week"].to_numpy()[active] + k
