@@ -17,7 +17,7 @@ TEST_WORKERS ?= 2
 export OMP_WAIT_POLICY ?= PASSIVE
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help venv fonts run scheduled-run test lint lab mlflow-ui benchmark lock clean-venv
+.PHONY: help venv fonts java run scheduled-run test lint lab mlflow-ui benchmark lock clean-venv
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -44,10 +44,18 @@ fonts: ## Install a CJK font (Debian fonts-noto-cjk) when none is installed
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq fonts-noto-cjk fontconfig >/dev/null; }
 
+# The Spark engine needs a Java runtime; installed from Debian when none is on PATH.
+java: ## Install a Java runtime for Spark (Debian openjdk-17-jre-headless) when none is installed
+	@command -v java >/dev/null 2>&1 || test -x "$${JAVA_HOME:-/nonexistent}/bin/java" || { \
+	  echo "Installing openjdk-17-jre-headless (the Spark engine)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+
 # tests/ on pytest-xdist workers (one file's tests on one worker), then nbval over notebooks/ with
 # --dist loadfile: a notebook's cells stay in order on one worker, sharing its kernel.
-test: $(STAMP) fonts ## Whole test suite: lint, repo checks, unit, notebook smoke tests and nbval over notebooks/
-	$(BIN)/python -m pytest tests -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
+# NEV_REQUIRE_SPARK=1: the Spark parity tests fail rather than skip when Java is missing.
+test: $(STAMP) fonts java ## Whole test suite: lint, repo checks, unit, Spark parity, notebook smoke tests and nbval
+	NEV_REQUIRE_SPARK=1 $(BIN)/python -m pytest tests -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
 	$(BIN)/python -m pytest notebooks --nbval-lax --nbval-current-env -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP) ## ruff lint over .py and .ipynb files, ruff format check over the code

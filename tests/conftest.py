@@ -24,8 +24,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     module fixtures are built once (``make test`` runs nbval in a process of its own)."""
     if not config.pluginmanager.hasplugin("xdist"):
         return
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(str(item.path)))
+    for item in items:  # the Spark tests share one worker and so one SparkSession
+        group = "spark" if item.get_closest_marker("spark") else str(item.path)
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 PERSONAL_VALUES = ("王小明", "13812345678", "李静怡", "13998765432", "张伟", "15011112222")

@@ -1,12 +1,24 @@
-"""SQL aggregation of the pre-cutoff events in DuckDB, for ``features.table.build``.
+"""SQL aggregation of the pre-cutoff events, for ``features.table.build``.
 
 Pre-cutoff events are materialised once with integer codes: customer row ``r`` (rank of the
 id), event-type and channel codes (rank of the raw value). Every later GROUP BY then hashes
 small integers instead of strings, and results come back as numbers already in row order.
-The SQL ports to Spark SQL. Float sums are computed over DECIMAL values so that parallel
-aggregation order cannot change the last bits.
 
-May import the foundation modules, ``features.data`` and ``features.table.registry``.
+The SQL is written once, in DuckDB's dialect, and runs on either engine of ``features.engine``
+(Spark through SQLGlot). Where the engines' built-ins differ in meaning, the portable form is
+written out:
+- ``arg_min``/``arg_max`` carry ``FILTER (WHERE x IS NOT NULL)``: DuckDB skips NULL arguments,
+  Spark's ``min_by`` returns them;
+- ordering keys coalesce NULL codes to the largest integer: DuckDB orders a NULL struct field
+  last, Spark first;
+- day gaps are ``date_diff('day', ...)`` over DATE values (equal on both), not date subtraction
+  (an interval on Spark); ages are microsecond differences cast to DOUBLE before dividing
+  (Spark would divide in DECIMAL);
+- float sums are computed over DECIMAL values, so that aggregation order (parallel threads,
+  Spark partitions) cannot change the last bits.
+
+May import the foundation modules, ``features.data``, ``features.engine`` and
+``features.table.registry``.
 """
 
 from __future__ import annotations
@@ -15,12 +27,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from features import schema
 from features.data.eventlog import DataError, ParquetEvents
+from features.engine import SqlEngine
 from features.schema import DELIVERY_EVENT, ORDER_EVENT
 from features.table import registry
 
@@ -28,22 +40,37 @@ TREND_DAYS = registry.TREND_WINDOW_DAYS
 TYPE_DAYS = registry.TYPE_WINDOW_DAYS
 
 
-def register_events(con: duckdb.DuckDBPyConnection, events: Any, cutoff: pd.Timestamp) -> None:
-    """Create view ``ev``: canonical columns of pre-cutoff events plus their age in days."""
+# Larger than every event-type and channel code: NULL codes order last on both engines.
+NULL_CODE_LAST = 2_147_483_647
+
+
+def register_input(engine: SqlEngine, events: Any, name: str = "events_input") -> str:
+    """Register the events under ``name`` on ``engine``; return where they come from (for errors).
+
+    ``events``: a pandas DataFrame, a dataset's file-backed events (DuckDB), a Parquet path,
+    or a Spark DataFrame (Spark).
+    """
     if isinstance(events, pd.DataFrame):
-        columns = list(map(str, events.columns))
-        con.register("events_input", events)
-        source, where = "events_input", "events DataFrame"
-    elif isinstance(events, ParquetEvents):  # a dataset's cleaned events, read from the file
-        source, where = events.register(con), str(events.path)
-        columns = list(schema.EVENT_COLUMNS)
-    else:
-        path = Path(events)
-        if not path.exists():
-            raise DataError(f"{path}: file not found (rule: the event log must exist)")
-        escaped = str(path).replace("'", "''")
-        source, where = f"read_parquet('{escaped}')", str(path)
-        columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+        engine.register(name, events)
+        return "events DataFrame"
+    if isinstance(events, ParquetEvents):  # a dataset's cleaned events, read from the file
+        engine.view(name, f"SELECT * FROM {events.register(engine.con)}")  # type: ignore[attr-defined]
+        return str(events.path)
+    if hasattr(events, "createOrReplaceTempView"):  # a Spark DataFrame
+        engine.register_dataframe(name, events)  # type: ignore[attr-defined]
+        return "events Spark DataFrame"
+    path = Path(events)
+    if not path.exists():
+        raise DataError(f"{path}: file not found (rule: the event log must exist)")
+    engine.register_parquet(name, path)
+    return str(path)
+
+
+def register_events(engine: SqlEngine, events: Any, cutoff: pd.Timestamp) -> None:
+    """Create view ``ev``: canonical columns of pre-cutoff events plus their age in days."""
+    source = "events_input"
+    where = register_input(engine, events, source)
+    columns = engine.columns(source)
     for required in (schema.ID_COL, schema.TIME_COL):
         if required not in columns:
             raise DataError(
@@ -60,45 +87,43 @@ def register_events(con: duckdb.DuckDBPyConnection, events: Any, cutoff: pd.Time
         else "'event'"
     )
     cutoff_sql = f"TIMESTAMP '{cutoff.isoformat(sep=' ')}'"
-    con.execute(
+    ts = f"CAST({schema.TIME_COL} AS TIMESTAMP)"
+    engine.view(
+        "ev",
         f"""
-        CREATE TEMP VIEW ev AS
         SELECT CAST({schema.ID_COL} AS VARCHAR) AS cid,
-               CAST({schema.TIME_COL} AS TIMESTAMP) AS ts,
+               {ts} AS ts,
                {event_type} AS et,
                {optional(schema.CHANNEL_COL, "VARCHAR")} AS ch,
                {optional(schema.AMOUNT_COL, "DOUBLE")} AS v,
-               (epoch_us({cutoff_sql}) - epoch_us(CAST({schema.TIME_COL} AS TIMESTAMP)))
+               CAST(date_diff('microsecond', {ts}, {cutoff_sql}) AS DOUBLE)
                    / 86400000000.0 AS age
         FROM {source}
-        WHERE {schema.TIME_COL} < {cutoff_sql} AND {schema.ID_COL} IS NOT NULL
-        """
+        WHERE {ts} < {cutoff_sql} AND {schema.ID_COL} IS NOT NULL
+        """,
     )
 
 
-def value_counts(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], dict[str, int]]:
+def value_counts(engine: SqlEngine) -> tuple[dict[str, int], dict[str, int]]:
     """Counts of each pre-cutoff event type and channel (one scan).
 
     The same scan keeps the distinct customer ids in table ``ev_ids`` for ``encode_events``.
     """
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE ev_groups AS SELECT et, ch, cid, GROUPING(et) AS g_et, "
+    engine.table(
+        "ev_groups",
+        "SELECT et, ch, cid, GROUPING(et) AS g_et, "
         "GROUPING(ch) AS g_ch, GROUPING(cid) AS g_cid, count(*) AS n "
-        "FROM ev GROUP BY GROUPING SETS ((et), (ch), (cid))"
+        "FROM ev GROUP BY GROUPING SETS ((et), (ch), (cid))",
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE ev_ids AS SELECT cid FROM ev_groups WHERE g_cid = 0")
-    rows = con.execute(
-        "SELECT et, ch, n FROM ev_groups WHERE g_cid = 1 AND (g_et = 0 OR g_ch = 0)"
-    ).fetchall()
-    con.execute("DROP TABLE ev_groups")
+    engine.table("ev_ids", "SELECT cid FROM ev_groups WHERE g_cid = 0")
+    rows = engine.rows("SELECT et, ch, n FROM ev_groups WHERE g_cid = 1 AND (g_et = 0 OR g_ch = 0)")
+    engine.drop("ev_groups")
     types = {str(et): int(n) for et, ch, n in rows if et is not None and ch is None}
     channels = {str(ch): int(n) for et, ch, n in rows if ch is not None and et is None}
     return types, channels
 
 
-def encode_events(
-    con: duckdb.DuckDBPyConnection, raw_types: list[str], raw_channels: list[str]
-) -> pd.Series:
+def encode_events(engine: SqlEngine, raw_types: list[str], raw_channels: list[str]) -> pd.Series:
     """Create table ``evm`` (r, ts, age, et, ch, v); return the customer ids in row order.
 
     Needs table ``ev_ids`` (the distinct ids) that ``value_counts`` leaves.
@@ -110,30 +135,27 @@ def encode_events(
         codes = pd.DataFrame(
             {column: pd.Series(values, dtype="str"), "k": np.arange(len(values), dtype="int32")}
         )
-        con.register(name, codes)
-    con.execute(
-        """
-        CREATE TEMP TABLE cust AS
-        SELECT cid, CAST(row_number() OVER (ORDER BY cid) - 1 AS INTEGER) AS r
-        FROM ev_ids
-        """
+        engine.register(name, codes)
+    engine.table(
+        "cust",
+        "SELECT cid, CAST(row_number() OVER (ORDER BY cid) - 1 AS INTEGER) AS r FROM ev_ids",
     )
-    con.execute(
+    engine.table(
+        "evm",
         """
-        CREATE TEMP TABLE evm AS
         SELECT c.r, e.ts, e.age, t.k AS et, h.k AS ch, e.v
         FROM ev e
         JOIN cust c ON e.cid = c.cid
         LEFT JOIN type_codes t ON e.et = t.et
         LEFT JOIN channel_codes h ON e.ch = h.ch
-        """
+        """,
     )
-    ids = con.sql("SELECT cid FROM cust ORDER BY r").to_arrow_table().column(0)
+    ids = engine.arrow("SELECT cid FROM cust ORDER BY r").column(0)
     return pd.Series(ids.to_pandas(), name=schema.ID_COL, dtype="str")
 
 
 def aggregate_customers(
-    con: duckdb.DuckDBPyConnection, windows: tuple[int, ...], nev: bool, order_code: int | None
+    engine: SqlEngine, windows: tuple[int, ...], nev: bool, order_code: int | None
 ) -> pd.DataFrame:
     """One pass for the per-customer counts, sums and first values, in row order.
 
@@ -155,8 +177,8 @@ def aggregate_customers(
         ("_amount_sum", f"sum({exact})"),
         ("_amount_n", "count(sv)"),
         ("amount_max", "max(sv)"),
-        ("first_amount", "arg_min(sv, (ts, sv))"),
-        ("last_amount", "arg_max(sv, (ts, sv))"),
+        ("first_amount", "arg_min(sv, (ts, sv)) FILTER (WHERE sv IS NOT NULL)"),
+        ("last_amount", "arg_max(sv, (ts, sv)) FILTER (WHERE sv IS NOT NULL)"),
         ("_n_last30", f"count(*) FILTER (WHERE {recent})"),
         ("_n_prev30", f"count(*) FILTER (WHERE {previous})"),
         ("_amount_last30", f"sum({exact}) FILTER (WHERE {recent})"),
@@ -169,18 +191,19 @@ def aggregate_customers(
         ]
     select = ",\n".join(f"CAST({expr} AS DOUBLE) AS {name}" for name, expr in items)
     names = ", ".join(name for name, _ in items)
+    first_key = f"(ts, coalesce(et, {NULL_CODE_LAST}), coalesce(ch, {NULL_CODE_LAST}))"
     sql = f"""
         SELECT {names},
                CAST(first_event.et AS DOUBLE) AS _first_type_code,
                CAST(first_event.ch AS DOUBLE) AS _first_channel_code
         FROM (
             SELECT r, {select},
-                   arg_min({{'et': et, 'ch': ch}}, (ts, et, ch)) AS first_event
+                   arg_min({{'et': et, 'ch': ch}}, {first_key}) AS first_event
             FROM (SELECT *, {spend} AS sv FROM evm) GROUP BY r
         )
         ORDER BY r
     """
-    return con.execute(sql).df()
+    return engine.frame(sql)
 
 
 # Statistics per (customer, event type), pivoted into per-type columns with numpy: much
@@ -204,7 +227,7 @@ VALUE_STATS = {
     "value_n": ("count(v)", "sum"),
     "value_max": ("max(v)", "max"),
     "value_min": ("min(v)", "min"),
-    "value_last": ("arg_max(v, (ts, v))", "max"),
+    "value_last": ("arg_max(v, (ts, v)) FILTER (WHERE v IS NOT NULL)", "max"),
 }
 CHANNEL_STATS = {"n": ("count(*)", "sum")}
 
@@ -215,7 +238,7 @@ def nev_channel_stats(charging_code: int | None) -> dict[str, tuple[str, str]]:
 
 
 def aggregate_keyed(
-    con: duckdb.DuckDBPyConnection,
+    engine: SqlEngine,
     key: str,
     stats: dict[str, tuple[str, str]],
     only_codes: Sequence[int] | None = None,
@@ -226,10 +249,10 @@ def aggregate_keyed(
     if only_codes is not None:
         where = f"{key} IN ({', '.join(map(str, only_codes)) or 'NULL'})"
     sql = f"SELECT r, {key} AS key, {select} FROM evm WHERE {where} GROUP BY r, {key}"
-    return con.execute(sql).df()
+    return engine.frame(sql)
 
 
-def aggregate_days(con: duckdb.DuckDBPyConnection, windows: tuple[int, ...]) -> pd.DataFrame:
+def aggregate_days(engine: SqlEngine, windows: tuple[int, ...]) -> pd.DataFrame:
     """Distinct active days per customer and the gaps between consecutive ones, in row order."""
     per_window = ",\n".join(
         f"CAST(count(*) FILTER (WHERE age_min <= {days}) AS DOUBLE) AS active_days_{days}d"
@@ -239,7 +262,9 @@ def aggregate_days(con: duckdb.DuckDBPyConnection, windows: tuple[int, ...]) -> 
         WITH d AS (
             SELECT r, CAST(ts AS DATE) AS day, min(age) AS age_min FROM evm GROUP BY r, day
         ), g AS (
-            SELECT r, age_min, day - lag(day) OVER (PARTITION BY r ORDER BY day) AS gap FROM d
+            SELECT r, age_min,
+                   date_diff('day', lag(day) OVER (PARTITION BY r ORDER BY day), day) AS gap
+            FROM d
         )
         SELECT CAST(count(*) AS DOUBLE) AS active_days_total,
                {per_window},
@@ -249,4 +274,4 @@ def aggregate_days(con: duckdb.DuckDBPyConnection, windows: tuple[int, ...]) -> 
                CAST(count(gap) AS DOUBLE) AS _gap_n
         FROM g GROUP BY r ORDER BY r
     """
-    return con.execute(sql).df()
+    return engine.frame(sql)

@@ -2,9 +2,12 @@
 
 ``build_features`` uses only events strictly before the cutoff and customers whose lead was
 created before it. The aggregation is SQL over the events (a pandas DataFrame, a Parquet
-file that DuckDB reads itself, out of core, or a dataset EventLog's events still in their
-file) and ports to Spark SQL; per-(customer, event type) statistics are pivoted into columns
-with numpy. The result is a pandas DataFrame with one row
+file that the engine reads itself, out of core, or a dataset EventLog's events still in their
+file) on DuckDB (default) or Spark (``engine="spark"``, the same SQL transpiled; a Spark
+DataFrame of events is accepted too). Its results are one row per customer (or per customer
+and event type), collected to the driver, where per-(customer, event type) statistics are
+pivoted into columns with numpy and the derived columns computed in pandas: the part that
+scales with events runs on the engine, the part that scales with customers in this process. The result is a pandas DataFrame with one row
 per customer, sorted by customer_id, float64 numeric columns and category columns with fixed
 vocabularies for NEV data.
 
@@ -13,7 +16,8 @@ the last bits: the same inputs always give the same table.
 
 This module owns the entry point, its input checks and NEV detection; the SQL lives in
 ``features.table.aggregate``, the columns made from its results in ``features.table.derive``.
-May import the foundation modules, ``features.data`` and those ``features.table`` modules.
+May import the foundation modules, ``features.data``, ``features.engine`` and those
+``features.table`` modules.
 """
 
 from __future__ import annotations
@@ -24,13 +28,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from features import schema
 from features.data.eventlog import DataError, EventLog, event_source
 from features.data.reader import business_timestamp
 from features.defaults import FEATURE_WINDOWS
+from features.engine import open_engine
 from features.schema import ORDER_EVENT
 from features.table import aggregate, derive
 
@@ -59,6 +63,11 @@ EventSource = pd.DataFrame | EventLog | str | os.PathLike
 # "Data intake").
 DUCKDB_MEMORY_LIMIT = "3000MB"
 DUCKDB_TEMP_DIR = Path(tempfile.gettempdir()) / "nev-features-duckdb"
+DUCKDB_SETTINGS = {
+    "preserve_insertion_order": "false",
+    "memory_limit": DUCKDB_MEMORY_LIMIT,
+    "temp_directory": str(DUCKDB_TEMP_DIR),
+}
 
 
 def parse_cutoff(cutoff: Any) -> pd.Timestamp:
@@ -93,6 +102,8 @@ def build_features(
     windows: Sequence[int] = FEATURE_WINDOWS,
     *,
     nev: bool | None = None,
+    engine: str = "duckdb",
+    spark: Any = None,
 ) -> pd.DataFrame:
     """One row of point-in-time features per customer at ``cutoff``.
 
@@ -105,6 +116,9 @@ def build_features(
             get a row even without events. Defaults to ``events.customers`` for an EventLog.
         windows: day windows of the frequency / monetary families.
         nev: force NEV families on or off; detected from the pre-cutoff event types when None.
+        engine: "duckdb" (in process) or "spark" (the same SQL on ``spark``, or a local
+            session); the same table either way.
+        spark: the SparkSession of the Spark engine (default: ``engine.spark.local_session``).
 
     Returns:
         DataFrame with ``customer_id`` first, then the registry's columns in registry order.
@@ -113,23 +127,21 @@ def build_features(
     windows = _check_windows(windows)
     if isinstance(events, EventLog):
         customers = events.customers if customers is None else customers
-        events = event_source(events)  # a dataset's file-backed events stay out of pandas
+        # A dataset's file-backed events stay out of pandas on DuckDB; Spark gets the frame.
+        events = event_source(events) if engine == "duckdb" else events.events
     if customers is not None:
         customers = _drop_personal(customers)
-    con = duckdb.connect()
+    runner = open_engine(engine, spark, duckdb_settings=DUCKDB_SETTINGS)
     try:
-        con.execute("SET preserve_insertion_order = false")
-        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-        con.execute(f"SET temp_directory = '{str(DUCKDB_TEMP_DIR).replace(chr(39), chr(39) * 2)}'")
-        aggregate.register_events(con, events, cutoff_ts)
-        type_counts, channel_counts = aggregate.value_counts(con)
+        aggregate.register_events(runner, events, cutoff_ts)
+        type_counts, channel_counts = aggregate.value_counts(runner)
         customer_cols = () if customers is None else tuple(customers.columns)
         nev_mode = is_nev_log(type_counts, customer_cols) if nev is None else nev
         vocab = derive.Vocabulary.build(type_counts, channel_counts, nev_mode)
         codes = derive.Codes(sorted(type_counts), sorted(channel_counts))
-        ids = aggregate.encode_events(con, codes.types, codes.channels)
-        main = aggregate.aggregate_customers(con, windows, nev_mode, codes.code(ORDER_EVENT))
-        days = aggregate.aggregate_days(con, windows)
+        ids = aggregate.encode_events(runner, codes.types, codes.channels)
+        main = aggregate.aggregate_customers(runner, windows, nev_mode, codes.code(ORDER_EVENT))
+        days = aggregate.aggregate_days(runner, windows)
         stats = (
             aggregate.NEV_TYPE_STATS if nev_mode else aggregate.GENERIC_TYPE_STATS,
             aggregate.nev_channel_stats(codes.code("charging_session"))
@@ -138,16 +150,16 @@ def build_features(
             aggregate.VALUE_STATS,
         )
         per_key = (
-            aggregate.aggregate_keyed(con, "et", stats[0]),
-            aggregate.aggregate_keyed(con, "ch", stats[1]),
+            aggregate.aggregate_keyed(runner, "et", stats[0]),
+            aggregate.aggregate_keyed(runner, "ch", stats[1]),
             aggregate.aggregate_keyed(
-                con, "et", stats[2], codes.present(aggregate.VALUE_EVENT_TYPES)
+                runner, "et", stats[2], codes.present(aggregate.VALUE_EVENT_TYPES)
             )
             if nev_mode
             else None,
         )
     finally:
-        con.close()
+        runner.close()
     first = derive.first_event_columns(main, codes, vocab)
     keyed = derive.keyed_features(len(ids), per_key, stats, codes, vocab, nev_mode)
     table = pd.concat([ids, main, days, first, keyed], axis=1)

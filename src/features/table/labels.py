@@ -5,8 +5,13 @@ in ``[cutoff, cutoff + horizon)`` only. A horizon that runs past the end of the 
 so labels are never silently truncated (a customer would look churned just because the log
 stops).
 
-May import the foundation modules, ``features.data`` and ``features.table.build`` (cutoff
-parsing, NEV detection).
+The label SQL runs on either engine of ``features.engine`` (``engine="spark"``: the same SQL
+transpiled); events may be a DataFrame, an EventLog, a Parquet path or, on Spark, a Spark
+DataFrame.
+
+May import the foundation modules, ``features.data``, ``features.engine`` and
+``features.table.build`` and ``features.table.aggregate`` (cutoff parsing, NEV detection, input
+registration).
 """
 
 from __future__ import annotations
@@ -16,13 +21,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from features import schema
 from features.data.eventlog import DataError, EventLog
+from features.engine import SqlEngine, open_engine
 from features.schema import DELIVERY_EVENT, LEAD_CREATED_COL, ORDER_EVENT
+from features.table.aggregate import register_input
 from features.table.build import is_nev_log, parse_cutoff
 
 LABEL_COL = "label"
@@ -97,6 +103,8 @@ def conversion_labels(
     customers: pd.DataFrame | None = None,
     *,
     log_end: Any = None,
+    engine: str = "duckdb",
+    spark: Any = None,
 ) -> LabelSet:
     """Label leads open at ``cutoff``: 1 if they order within ``horizon_days``.
 
@@ -107,16 +115,19 @@ def conversion_labels(
     events, customers = _unpack(events, customers)
     cutoff_ts = parse_cutoff(cutoff)
     horizon_days = _check_days("horizon_days", horizon_days)
-    _check_horizon(events, cutoff_ts, horizon_days, log_end)
-    if not (events[schema.EVENT_TYPE_COL] == ORDER_EVENT).any():
-        raise DataError(
-            f"events: column {schema.EVENT_TYPE_COL!r} has no {ORDER_EVENT!r} events "
-            "(rule: conversion labels need order events)"
-        )
     end = cutoff_ts + pd.Timedelta(days=horizon_days)
     use_leads = customers is not None and LEAD_CREATED_COL in customers
-    with _connection(events, customers if use_leads else None) as con:
-        frame = con.execute(
+    with _connection(events, customers if use_leads else None, engine, spark) as con:
+        _check_horizon(con, cutoff_ts, horizon_days, log_end)
+        orders = (
+            f"SELECT count(*) FROM events_input WHERE {schema.EVENT_TYPE_COL} = '{ORDER_EVENT}'"
+        )
+        if not con.rows(orders)[0][0]:
+            raise DataError(
+                f"events: column {schema.EVENT_TYPE_COL!r} has no {ORDER_EVENT!r} events "
+                "(rule: conversion labels need order events)"
+            )
+        frame = con.frame(
             f"""
             WITH population AS ({_open_leads_sql(cutoff_ts, use_leads)}),
             ordered_after AS (
@@ -127,7 +138,7 @@ def conversion_labels(
             FROM population p
             LEFT JOIN ordered_after a ON a.cid = p.cid
             """
-        ).df()
+        )
     lead_rule = "lead created" if use_leads else "first event"
     definition = (
         f"leads open at {cutoff_ts:%Y-%m-%d}: {lead_rule} before the cutoff and no order before "
@@ -144,6 +155,8 @@ def churn_labels(
     customers: pd.DataFrame | None = None,
     *,
     log_end: Any = None,
+    engine: str = "duckdb",
+    spark: Any = None,
 ) -> LabelSet:
     """Label active customers at ``cutoff``: 1 if they have no event within ``horizon_days``.
 
@@ -155,12 +168,12 @@ def churn_labels(
     cutoff_ts = parse_cutoff(cutoff)
     horizon_days = _check_days("horizon_days", horizon_days)
     lookback_days = _check_days("lookback_days", lookback_days)
-    _check_horizon(events, cutoff_ts, horizon_days, log_end)
     start = cutoff_ts - pd.Timedelta(days=lookback_days)
     end = cutoff_ts + pd.Timedelta(days=horizon_days)
-    with _connection(events, None) as con:
+    with _connection(events, None, engine, spark) as con:
+        _check_horizon(con, cutoff_ts, horizon_days, log_end)
         nev = _is_nev(con, cutoff_ts, customers)
-        frame = con.execute(
+        frame = con.frame(
             f"""
             WITH population AS ({_active_sql(start, cutoff_ts, nev)}),
             active_after AS (
@@ -170,7 +183,7 @@ def churn_labels(
                    CAST(a.cid IS NULL AS BIGINT) AS {LABEL_COL}
             FROM population p LEFT JOIN active_after a ON a.cid = p.cid
             """
-        ).df()
+        )
     who = "owners (delivery before the cutoff)" if nev else "customers"
     definition = (
         f"{who} with at least one event in [{start:%Y-%m-%d}, {cutoff_ts:%Y-%m-%d}); "
@@ -188,6 +201,9 @@ def population_at(
     cutoff: Any,
     lookback_days: int = 90,
     customers: pd.DataFrame | None = None,
+    *,
+    engine: str = "duckdb",
+    spark: Any = None,
 ) -> tuple[pd.DataFrame, str]:
     """Who a task scores at ``cutoff``, from events before it only (no labels, no horizon).
 
@@ -199,18 +215,18 @@ def population_at(
     cutoff_ts = parse_cutoff(cutoff)
     if task == "conversion":
         use_leads = customers is not None and LEAD_CREATED_COL in customers
-        with _connection(events, customers if use_leads else None) as con:
-            frame = con.execute(
+        with _connection(events, customers if use_leads else None, engine, spark) as con:
+            frame = con.frame(
                 f"SELECT cid AS {schema.ID_COL} FROM ({_open_leads_sql(cutoff_ts, use_leads)})"
-            ).df()
+            )
         name = "open_leads"
     elif task == "churn":
         start = cutoff_ts - pd.Timedelta(days=_check_days("lookback_days", lookback_days))
-        with _connection(events, None) as con:
+        with _connection(events, None, engine, spark) as con:
             nev = _is_nev(con, cutoff_ts, customers)
-            frame = con.execute(
+            frame = con.frame(
                 f"SELECT cid AS {schema.ID_COL} FROM ({_active_sql(start, cutoff_ts, nev)})"
-            ).df()
+            )
         name = "active_owners" if nev else "active_customers"
     else:
         raise ValueError(f"task {task!r}: must be 'conversion' or 'churn'")
@@ -246,26 +262,19 @@ def _active_sql(start: pd.Timestamp, cutoff: pd.Timestamp, owners_only: bool) ->
         WHERE ts >= {_sql_ts(start)} AND ts < {_sql_ts(cutoff)} {owners}"""
 
 
-def _is_nev(con: duckdb.DuckDBPyConnection, cutoff: pd.Timestamp, customers: Any) -> bool:
+def _is_nev(con: SqlEngine, cutoff: pd.Timestamp, customers: Any) -> bool:
     """NEV log detection from the event types before ``cutoff`` (and customer columns)."""
     customer_cols = () if customers is None else tuple(customers.columns)
-    pre_types = con.execute(
+    pre_types = con.rows(
         f"SELECT DISTINCT et FROM ev WHERE ts < {_sql_ts(cutoff)} AND et IS NOT NULL"
-    ).fetchall()
+    )
     return is_nev_log([row[0] for row in pre_types], customer_cols)
 
 
-def _unpack(
-    events: pd.DataFrame | EventLog, customers: pd.DataFrame | None
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def _unpack(events: Any, customers: pd.DataFrame | None) -> tuple[Any, pd.DataFrame | None]:
+    """The events to register (an EventLog's DataFrame) and the customers."""
     if isinstance(events, EventLog):
         return events.events, events.customers if customers is None else customers
-    for col in (schema.ID_COL, schema.TIME_COL, schema.EVENT_TYPE_COL):
-        if col not in events:
-            raise DataError(
-                f"events DataFrame: column {col!r} not found (rule: labels need "
-                f"{schema.ID_COL}, {schema.TIME_COL} and {schema.EVENT_TYPE_COL})"
-            )
     return events, customers
 
 
@@ -275,16 +284,17 @@ def _check_days(name: str, value: Any) -> int:
     return int(value)
 
 
-def _check_horizon(
-    events: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: int, log_end: Any
-) -> None:
+def _check_horizon(con: SqlEngine, cutoff: pd.Timestamp, horizon_days: int, log_end: Any) -> None:
     """Raise HorizonError if ``[cutoff, cutoff + horizon)`` is not covered by the log.
 
     The log covers up to the end of the day of its last event unless ``log_end`` is given.
     """
     needed = cutoff + pd.Timedelta(days=horizon_days)
     if log_end is None:
-        last = events[schema.TIME_COL].max()
+        # As text: Spark hands timestamps to Python in the process's zone, text is as stored.
+        last = con.rows(
+            f"SELECT CAST(max(CAST({schema.TIME_COL} AS TIMESTAMP)) AS VARCHAR) FROM events_input"
+        )[0][0]
         if pd.isna(last):
             raise DataError("events: no timestamps (rule: labels need a non-empty log)")
         covered = pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
@@ -299,27 +309,42 @@ def _check_horizon(
         )
 
 
+LABEL_INPUT_COLUMNS = (schema.ID_COL, schema.TIME_COL, schema.EVENT_TYPE_COL)
+
+
 @contextmanager
 def _connection(
-    events: pd.DataFrame, customers: pd.DataFrame | None
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """DuckDB connection with view ``ev`` (cid, ts, et) and optionally ``customers_input``."""
-    con = duckdb.connect()
+    events: Any, customers: pd.DataFrame | None, engine: str = "duckdb", spark: Any = None
+) -> Iterator[SqlEngine]:
+    """An engine with view ``ev`` (cid, ts, et) and optionally ``customers_input``."""
+    if isinstance(events, pd.DataFrame):
+        _check_label_columns("events DataFrame", list(events.columns))
+        events = events[list(LABEL_INPUT_COLUMNS)]
+    con = open_engine(engine, spark)
     try:
-        con.register(
-            "events_input", events[[schema.ID_COL, schema.TIME_COL, schema.EVENT_TYPE_COL]]
-        )
-        con.execute(
-            f"""CREATE TEMP VIEW ev AS SELECT CAST({schema.ID_COL} AS VARCHAR) AS cid,
+        where = register_input(con, events)
+        _check_label_columns(where, con.columns("events_input"))
+        con.view(
+            "ev",
+            f"""SELECT CAST({schema.ID_COL} AS VARCHAR) AS cid,
                 CAST({schema.TIME_COL} AS TIMESTAMP) AS ts,
                 CAST({schema.EVENT_TYPE_COL} AS VARCHAR) AS et
-            FROM events_input WHERE {schema.ID_COL} IS NOT NULL"""
+            FROM events_input WHERE {schema.ID_COL} IS NOT NULL""",
         )
         if customers is not None:
             con.register("customers_input", customers[[schema.ID_COL, LEAD_CREATED_COL]])
         yield con
     finally:
         con.close()
+
+
+def _check_label_columns(where: str, columns: list[str]) -> None:
+    for col in LABEL_INPUT_COLUMNS:
+        if col not in columns:
+            raise DataError(
+                f"{where}: column {col!r} not found (rule: labels need "
+                f"{schema.ID_COL}, {schema.TIME_COL} and {schema.EVENT_TYPE_COL})"
+            )
 
 
 def _sql_ts(stamp: pd.Timestamp) -> str:
