@@ -8,6 +8,7 @@ change it in place.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,24 @@ import pandas as pd
 import pytest
 
 from features import schema
+
+
+@pytest.fixture(scope="session")
+def spark() -> Any:
+    """One local SparkSession for the ``spark``-marked tests (``local[2]``, UTC, UI off).
+
+    The marker keeps them on one pytest-xdist worker and so on one session. Without Java they
+    are skipped with the reason, unless ``NEV_REQUIRE_SPARK=1`` (set by ``make test``, which
+    installs Java first): then a missing Java fails the run.
+    """
+    from features.engine.spark import SparkUnavailable, local_session
+
+    try:
+        return local_session()
+    except SparkUnavailable as exc:
+        if os.environ.get("NEV_REQUIRE_SPARK") == "1":
+            pytest.fail(f"Spark is required here: {exc}")
+        pytest.skip(str(exc))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -287,6 +306,7 @@ def _notebook_params(**overrides: Any) -> dict[str, Any]:
         "contact_cost": 200.0,
         "value_per_positive": 2000.0,
         "num_threads": 1,
+        "engine": "duckdb",
     }
     params.update(overrides)
     return params

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,8 @@ def local_session(cores: int = 2, conf: dict[str, str] | None = None) -> Any:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - pyspark is in requirements.txt
         raise SparkUnavailable("pyspark is not installed (make venv installs it)") from exc
+    # Python workers run this interpreter (the project's venv, where ``features`` imports).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(f"local[{cores}]").appName("nev-features")
     for key, value in {**LOCAL_CONF, **(conf or {})}.items():
         builder = builder.config(key, value)

@@ -246,7 +246,7 @@ def _prepare_event_study(params: StudyParams) -> StudyData:
     requests = {test_cutoff: [label_spec(params)]}
     if params.split == "time":
         requests[train_at] = [label_spec(params)]
-    snapshots = load_snapshots(source, requests, echo=print)
+    snapshots = load_snapshots(source, requests, echo=print, engine=params.engine)
     test_snapshot = snapshots[test_cutoff]
     cleaned = ", ".join(f"{k} {v}" for k, v in test_snapshot.cleaning.items() if v)
     print(f"event log {source.path.name}: cleaning: {cleaned or 'nothing to clean'}")

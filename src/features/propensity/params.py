@@ -14,6 +14,7 @@ from typing import Any
 
 from features import config
 from features.data import tabular
+from features.engine import ENGINES
 from features.params import (
     NotebookParams,
     ParameterError,
@@ -62,6 +63,7 @@ class StudyParams(NotebookParams):
     contact_cost: float
     value_per_positive: float
     num_threads: int
+    engine: str
     source_kind: str = "synthetic"
     source_path: str = ""
 
@@ -148,6 +150,7 @@ def validate_params(task: str, **params: Any) -> StudyParams:
     check_float("contact_cost", p["contact_cost"], minimum=0.0)
     check_float("value_per_positive", p["value_per_positive"], minimum=0.0, exclusive=True)
     check_int("num_threads", p["num_threads"], minimum=1, maximum=256)
+    check_choice("engine", p["engine"], ENGINES)
 
     source_kind, source_path = "synthetic", ""
     if data_source != "synthetic":

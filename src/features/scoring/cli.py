@@ -4,12 +4,16 @@
         [--data-source synthetic|PATH] [--n-customers N] [--seed S] [--id-col C]
         [--time-col C] [--amount-col C] [--event-type-col C] [--out DIR]
         [--personas FILE] [--no-reasons] [--reason-buckets high,medium,low] [--no-store]
+        [--engine duckdb|spark]
 
 Writes into ``--out`` (default ``reports/campaigns/<task>-<as_of>/``), all at once or not at
 all: ``campaign.parquet`` and ``campaign.csv`` (customer_id, probability, decile, bucket,
 reason_1..reason_3; sorted by probability), ``score_summary.json`` and ``campaign.html`` (the
-page for marketers), and appends the list to the score history (``data/scores/``). Exit codes:
-0 done, 1 the data or model cannot be scored, 2 bad parameters.
+page for marketers), and appends the list to the score history (``data/scores/``). With
+``--engine spark`` population, features and scores are computed on Spark (a local session; see
+the README for a cluster) and the folder also holds ``campaign_by_decile/``, the scored rows as
+Parquet partitioned by decile, written by Spark. Exit codes: 0 done, 1 the data or model cannot
+be scored, 2 bad parameters.
 
 May import every subpackage below the pipeline.
 """
@@ -26,9 +30,12 @@ import pandas as pd
 from features import config, defaults, schema
 from features.data.datasets import ensure_synthetic_dataset
 from features.data.eventlog import DataError
+from features.engine import ENGINES
+from features.engine.spark import SparkUnavailable
 from features.io import atomic_dir, write_csv, write_json, write_parquet, write_text
 from features.params import ParameterError, check_date
 from features.reports.campaign import render_campaign_page
+from features.scoring.distributed import write_scores
 from features.scoring.live import (
     BUCKETS,
     TASKS,
@@ -42,6 +49,7 @@ from features.table.snapshots import EventSource
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_PARAMETERS = 0, 1, 2
 OUTPUT_FILES = ("campaign.parquet", "campaign.csv", "score_summary.json", "campaign.html")
+SPARK_PARTS = "campaign_by_decile"  # --engine spark: the scored rows, partitioned by decile
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="buckets whose rows get reasons (comma-separated; large lists: high)",
     )
     parser.add_argument("--no-store", action="store_true", help="do not append to data/scores")
+    parser.add_argument(
+        "--engine",
+        default="duckdb",
+        choices=ENGINES,
+        help="where features and scores are computed (spark: a local SparkSession)",
+    )
     return parser
 
 
@@ -114,6 +128,8 @@ def write_campaign(result: CampaignList, out: Path, personas: pd.Series | None =
         write_text(
             render_campaign_page(result.campaign, result.summary, personas), tmp / "campaign.html"
         )
+        if result.spark_scores is not None:
+            write_scores(result.spark_scores, tmp / SPARK_PARTS)
     return out
 
 
@@ -139,6 +155,7 @@ def run(args: argparse.Namespace) -> Path:
         reason_buckets=buckets,
         value_model_uri=args.value_model_uri or None,
         actions_model_uri=args.actions_model_uri,
+        engine=args.engine,
     )
     out = (
         config.project_path(args.out)
@@ -166,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ParameterError as exc:
         print(f"parameter error: {exc}", file=sys.stderr)
         return EXIT_BAD_PARAMETERS
-    except (ScoringError, DataError, FileNotFoundError, ValueError) as exc:
+    except (ScoringError, DataError, FileNotFoundError, ValueError, SparkUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK

@@ -57,6 +57,7 @@ class CampaignList:
 
     campaign: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
+    spark_scores: Any = None  # the scored Spark DataFrame (engine="spark"), else None
 
 
 def default_model_uri(task: str) -> str:
@@ -205,6 +206,8 @@ def score_population(
     value_model_uri: str | None = VALUE_MODEL_URI,
     actions_model_uri: str | None = None,
     echo: Callable[[str], None] = print,
+    engine: str = "duckdb",
+    spark: Any = None,
 ) -> CampaignList:
     """Score the task's population at ``as_of`` with the model at ``model_uri``.
 
@@ -213,6 +216,11 @@ def score_population(
     gains ``VALUE_COLUMNS`` from the value model at ``value_model_uri`` when one is registered
     there (None or "": no value columns), and ``ACTION_COLUMNS`` from the actions scorer at
     ``actions_model_uri`` (None: the task's champion, ``default_actions_model_uri``; "": none).
+
+    ``engine="spark"``: population, features and scores are computed on Spark (``spark``, or a
+    local session), scores per partition by ``features.scoring.distributed``; the list and its
+    summary are the same as on DuckDB, and ``CampaignList.spark_scores`` holds the scored Spark
+    DataFrame.
     """
     if task not in TASKS:
         raise ScoringError(f"task {task!r}: must be one of {', '.join(TASKS)}")
@@ -220,14 +228,18 @@ def score_population(
     echo(f"loading {source.path}")
     log = source.load()
     as_of_ts = parse_cutoff(as_of) if as_of is not None else default_as_of(log.events)
-    population, population_name = population_at(task, log, as_of_ts, lookback_days=lookback_days)
+    population, population_name = population_at(
+        task, log, as_of_ts, lookback_days=lookback_days, engine=engine, spark=spark
+    )
     echo(f"{len(population):,} {population_name.replace('_', ' ')} at {as_of_ts:%Y-%m-%d}")
     if population.empty:
         raise ScoringError(
             f"{source.path.name}: no {population_name.replace('_', ' ')} at {as_of_ts:%Y-%m-%d} "
             "(rule: a campaign list needs customers to score)"
         )
-    snapshot = load_snapshots(source, {as_of_ts: []}, log=log, echo=echo)[as_of_ts]
+    snapshot = load_snapshots(
+        source, {as_of_ts: []}, log=log, echo=echo, engine=engine, spark=spark
+    )[as_of_ts]
     features = snapshot.features.assign(
         **{schema.ID_COL: snapshot.features[schema.ID_COL].astype("str")}
     )
@@ -240,19 +252,26 @@ def score_population(
             + ", ".join(missing[:10])
             + (", ..." if len(missing) > 10 else "")
         )
-    echo(f"scoring with {uri}")
-    probability = scorer.predict_proba(table)
-    campaign = pd.DataFrame(
-        {
-            schema.ID_COL: table[schema.ID_COL].to_numpy(),
-            "probability": probability,
-            "decile": assign_deciles(probability),
-            "bucket": assign_buckets(probability).astype("str"),
-        }
-    )
-    for rank in range(1, N_REASONS + 1):
-        campaign[f"reason_{rank}"] = ""
+    echo(f"scoring with {uri}" + (" on Spark, per partition" if engine == "spark" else ""))
+    spark_scores = None
+    if engine == "spark":
+        campaign, spark_scores = _score_on_spark(scorer, table, reasons, reason_buckets, spark)
+        probability = campaign["probability"].to_numpy()
+    else:
+        probability = scorer.predict_proba(table)
+        campaign = pd.DataFrame(
+            {
+                schema.ID_COL: table[schema.ID_COL].to_numpy(),
+                "probability": probability,
+                "decile": assign_deciles(probability),
+                "bucket": assign_buckets(probability).astype("str"),
+            }
+        )
+        for rank in range(1, N_REASONS + 1):
+            campaign[f"reason_{rank}"] = ""
     explain = campaign["bucket"].isin(reason_buckets).to_numpy() if reasons else None
+    if engine == "spark":
+        explain = None  # explained on Spark already
     if explain is not None and explain.any():
         echo(f"explaining {int(explain.sum()):,} scores (exact TreeSHAP)")
         for start in range(0, len(table), REASON_CHUNK):
@@ -323,6 +342,34 @@ def score_population(
         "feature_registry_version": snapshot.metadata.get("feature_registry_version"),
         "dataset": snapshot.dataset,
         "input_sha256": snapshot.input_hashes,
+        "engine": engine,
         **value_summary,
     }
-    return CampaignList(campaign, summary)
+    return CampaignList(campaign, summary, spark_scores)
+
+
+def _score_on_spark(
+    scorer: PropensityScorer,
+    table: pd.DataFrame,
+    reasons: bool,
+    reason_buckets: tuple[str, ...],
+    spark: Any,
+) -> tuple[pd.DataFrame, Any]:
+    """The campaign columns scored on Spark, in ``table``'s row order, and the scored frame."""
+    from features.engine.spark import local_session
+    from features.scoring import distributed
+
+    session = spark if spark is not None else local_session()
+    features = distributed.to_spark(session, table[[schema.ID_COL, *scorer.feature_names]])
+    scored = distributed.rank_scores(
+        distributed.score_partitions(scorer, features, reasons=reasons)
+    ).cache()
+    found = scored.toArrow().to_pandas().set_index(schema.ID_COL)
+    campaign = found.reindex(table[schema.ID_COL].to_numpy()).reset_index()
+    campaign["decile"] = campaign["decile"].astype("int64")
+    campaign["bucket"] = campaign["bucket"].astype("str")
+    keep = campaign["bucket"].isin(reason_buckets) if reasons else False
+    for rank in range(1, N_REASONS + 1):
+        campaign[f"reason_{rank}"] = campaign[f"reason_{rank}"].where(keep, "").astype("str")
+    columns = [schema.ID_COL, "probability", "decile", "bucket"]
+    return campaign[columns + [f"reason_{r}" for r in range(1, N_REASONS + 1)]], scored

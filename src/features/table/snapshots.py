@@ -11,7 +11,8 @@ read; a notebook run on its own builds on demand.
 Sources are a dataset folder (synthetic or raw) or an event-log file; a file's snapshots are
 keyed by its name and content hash, so an edited export never reuses stale tables.
 
-May import the foundation modules, ``features.data`` and the rest of ``features.table``.
+May import the foundation modules, ``features.data``, ``features.engine`` and the rest of
+``features.table``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pandas as pd
 
 from features import config, schema
 from features.data.eventlog import DataError, EventLog, load_event_log
+from features.engine import check_engine
 from features.io import atomic_dir, sha256_file, write_json, write_parquet
 from features.table import registry
 from features.table.build import build_features, parse_cutoff
@@ -153,11 +155,13 @@ def _read_metadata(folder: Path) -> dict[str, Any] | None:
     return metadata if isinstance(metadata, dict) else None
 
 
-def _fits(metadata: Mapping[str, Any] | None, source: EventSource) -> bool:
-    """A stored snapshot fits when format, registry, read options and input files are the same."""
+def _fits(metadata: Mapping[str, Any] | None, source: EventSource, engine: str) -> bool:
+    """A stored snapshot fits when format, registry, read options, input files and the engine
+    that built it are the same (a Spark run builds on Spark, not reads DuckDB's result)."""
     if not (
         metadata
         and metadata.get("format_version") == PROCESSED_FORMAT_VERSION
+        and metadata.get("engine", "duckdb") == engine
         and metadata.get("feature_registry_version") == registry.REGISTRY_VERSION
         and metadata.get("read_options") == source.read_options
     ):
@@ -178,11 +182,15 @@ def _stored_label_set(folder: Path, summary: Mapping[str, Any]) -> LabelSet:
     )
 
 
-def build_label_set(log: EventLog, cutoff: pd.Timestamp, spec: LabelSpec) -> LabelSet:
+def build_label_set(
+    log: EventLog, cutoff: pd.Timestamp, spec: LabelSpec, engine: str = "duckdb", spark: Any = None
+) -> LabelSet:
     """The label set ``spec`` asks for, from an event log, at ``cutoff``."""
     if spec.task == "conversion":
-        return conversion_labels(log, cutoff, spec.horizon_days)
-    return churn_labels(log, cutoff, spec.horizon_days, spec.lookback_days)
+        return conversion_labels(log, cutoff, spec.horizon_days, engine=engine, spark=spark)
+    return churn_labels(
+        log, cutoff, spec.horizon_days, spec.lookback_days, engine=engine, spark=spark
+    )
 
 
 def write_snapshot(
@@ -231,6 +239,8 @@ def load_snapshots(
     extra_metadata: Mapping[str, Any] | None = None,
     echo: Callable[[str], None] | None = None,
     log: EventLog | None = None,
+    engine: str = "duckdb",
+    spark: Any = None,
 ) -> dict[pd.Timestamp, Snapshot]:
     """The snapshots of ``source`` at each requested cutoff, read when stored, else built.
 
@@ -243,6 +253,8 @@ def load_snapshots(
         extra_metadata: added to metadata.json of snapshots built now.
         echo: progress lines (e.g. ``print``); silent by default.
         log: the source's event log when the caller has already loaded it.
+        engine: "duckdb" or "spark": where features and labels are built (``spark``: the
+            session; a local one by default).
 
     A stored snapshot that lacks a requested label set (or holds it with another horizon) is
     rebuilt with the label sets asked for now plus the stored ones that still fit.
@@ -258,7 +270,7 @@ def load_snapshots(
         plan = _Plan(cutoff_ts, list(specs))
         folder = processed_path(dataset, cutoff_ts, root)
         metadata = _read_metadata(folder)
-        if _fits(metadata, src):
+        if _fits(metadata, src, check_engine(engine)):
             plan.stored = metadata
             populations = metadata.get("populations", {})
             plan.reuse = {
@@ -283,8 +295,10 @@ def load_snapshots(
             # aggregate straight from a dataset's file
             log = src.load(lazy=not any(p.specs for p in plans if not complete(p)))
         say(f"building features at {plan.cutoff:%Y-%m-%d}")
-        features = build_features(log, plan.cutoff)
-        built = {spec.task: build_label_set(log, plan.cutoff, spec) for spec in plan.specs}
+        features = build_features(log, plan.cutoff, engine=engine, spark=spark)
+        built = {
+            spec.task: build_label_set(log, plan.cutoff, spec, engine, spark) for spec in plan.specs
+        }
         if check is not None:
             for label_set in built.values():
                 check(plan.cutoff, label_set)
@@ -295,6 +309,7 @@ def load_snapshots(
             "read_options": src.read_options,
             "input_sha256": dict(sorted(log.input_hashes.items())),
             "cleaning": dict(sorted(log.cleaning.items())),
+            "engine": engine,
         }
         metadata = snapshot_metadata(
             dataset,

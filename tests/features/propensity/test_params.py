@@ -25,6 +25,7 @@ from features.propensity import params as study_params
         ({"drop_cols": "duration"}, "drop_cols"),
         ({"data_source": "no/such/file.csv"}, "data_source"),
         ({"num_threads": 0}, "num_threads"),
+        ({"engine": "polars"}, "engine"),
         ({"value_per_positive": 0}, "value_per_positive"),
         ({"positive_label": [1]}, "positive_label"),
         ({"id_col": ""}, "id_col"),

@@ -221,3 +221,33 @@ def test_a_list_carries_actions_once_an_actions_champion_is_registered(lab):
         score_population("churn", source, actions_model_uri="models:/nev-churn@champion", **quiet)
     page = render_campaign_page(campaign, result.summary)
     assert "sleeping dogs" in page and "contacts planned" in page.lower()
+
+
+@pytest.mark.spark
+def test_command_line_on_spark_writes_the_same_list_plus_the_partitioned_scores(
+    lab, spark, tmp_path, capsys
+):
+    base = ["--task", "churn", "--data-source", str(lab["dataset"]), "--no-store"]
+    assert cli.main([*base, "--out", str(tmp_path / "duck")]) == cli.EXIT_OK
+    code = cli.main([*base, "--out", str(tmp_path / "spark"), "--engine", "spark"])
+    assert code == cli.EXIT_OK, capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "spark").iterdir()) == sorted(
+        [*cli.OUTPUT_FILES, cli.SPARK_PARTS]
+    )
+    duck = pd.read_parquet(tmp_path / "duck" / "campaign.parquet")
+    on_spark = pd.read_parquet(tmp_path / "spark" / "campaign.parquet")
+    pd.testing.assert_frame_equal(on_spark, duck, check_exact=False, rtol=1e-12)
+    parts = pd.read_parquet(tmp_path / "spark" / cli.SPARK_PARTS)
+    assert len(parts) == len(duck)
+    summary = json.loads((tmp_path / "spark" / "score_summary.json").read_text())
+    assert summary["engine"] == "spark"
+    assert summary["feature_table_hash"] == json.loads(
+        (tmp_path / "duck" / "score_summary.json").read_text()
+    )["feature_table_hash"]
+
+
+def test_an_unknown_engine_is_a_parameter_error(lab, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--task", "churn", "--engine", "flink", "--out", str(tmp_path)])
+    assert exit_info.value.code == cli.EXIT_BAD_PARAMETERS
+    assert "invalid choice: 'flink'" in capsys.readouterr().err
