@@ -241,9 +241,10 @@ def test_command_line_on_spark_writes_the_same_list_plus_the_partitioned_scores(
     assert len(parts) == len(duck)
     summary = json.loads((tmp_path / "spark" / "score_summary.json").read_text())
     assert summary["engine"] == "spark"
-    assert summary["feature_table_hash"] == json.loads(
-        (tmp_path / "duck" / "score_summary.json").read_text()
-    )["feature_table_hash"]
+    assert (
+        summary["feature_table_hash"]
+        == json.loads((tmp_path / "duck" / "score_summary.json").read_text())["feature_table_hash"]
+    )
 
 
 def test_an_unknown_engine_is_a_parameter_error(lab, tmp_path, capsys):
