@@ -7,7 +7,16 @@ effects (no folders created, no MLflow connection).
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import Any
+
+# PySpark warns on import that pandas >= 3 is "not fully supported", and pandera imports
+# pyspark.pandas whenever pyspark is installed. The lab moves data to and from Spark as Arrow
+# tables only (never pandas-on-Spark), and the parity tests check the results; the warning
+# would only clutter every report and log.
+warnings.filterwarnings(
+    "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+)
 
 __version__ = "0.1.0"
 

@@ -6,8 +6,9 @@ tables. The session time zone is UTC: event stamps are naive business time, and 
 Spark's timestamp arithmetic and ``CAST(ts AS DATE)`` see them exactly as DuckDB does. Data moves
 between pandas and Spark as Arrow tables, never through pandas-on-Spark conversions.
 
-For a cluster, pass its session (``SparkSession.builder.remote(...)`` for Spark Connect, or the
-session of a ``spark-submit`` job); ``local_session`` is for a laptop and the tests.
+For a cluster, pass its session, or let ``default_session`` find it: the job's session under
+``spark-submit``, a Spark Connect session when ``SPARK_REMOTE`` is set; ``local_session`` is for
+a laptop and the tests.
 
 May import the foundation modules and ``features.engine.base``.
 """
@@ -70,6 +71,24 @@ def local_session(cores: int = 2, conf: dict[str, str] | None = None) -> Any:
     return session
 
 
+def default_session() -> Any:
+    """The session the Spark engine uses when none is given.
+
+    Under ``spark-submit`` (or the pyspark shell) the job's own session, whose master the
+    submit command chose; with ``SPARK_REMOTE`` set, a Spark Connect session to that address;
+    otherwise ``local_session()``. The session time zone is set to UTC in every case.
+    """
+    if os.environ.get("PYSPARK_GATEWAY_PORT") or os.environ.get("SPARK_REMOTE"):
+        from pyspark.sql import SparkSession
+
+        return (
+            SparkSession.builder.config("spark.sql.session.timeZone", SESSION_TIME_ZONE)
+            .appName("nev-features")
+            .getOrCreate()
+        )
+    return local_session()
+
+
 def to_spark_sql(sql: str) -> str:
     """One DuckDB-dialect statement as Spark SQL."""
     return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
@@ -81,8 +100,11 @@ class SparkEngine:
     name = "spark"
 
     def __init__(self, spark: Any = None) -> None:
-        parent = local_session() if spark is None else spark
-        self.spark = parent.newSession()
+        parent = default_session() if spark is None else spark
+        try:
+            self.spark = parent.newSession()
+        except Exception:  # Spark Connect sessions cannot fork; share the given one
+            self.spark = parent
         self.spark.conf.set("spark.sql.session.timeZone", SESSION_TIME_ZONE)
         self._cached: list[Any] = []
         self._names: list[str] = []
@@ -135,4 +157,11 @@ class SparkEngine:
         self._names.clear()
 
 
-__all__ = ["SparkEngine", "SparkUnavailable", "java_available", "local_session", "sql_text"]
+__all__ = [
+    "SparkEngine",
+    "SparkUnavailable",
+    "default_session",
+    "java_available",
+    "local_session",
+    "sql_text",
+]

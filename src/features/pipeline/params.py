@@ -91,6 +91,7 @@ class DataSettings:
     churn_horizon_days: int = defaults.CHURN_HORIZON_DAYS
     lookback_days: int = defaults.CHURN_LOOKBACK_DAYS
     min_class_count: int = defaults.MIN_CLASS_COUNT
+    engine: str = "duckdb"  # where the processed tables are built (the model notebooks' engine)
 
     def table_options(self) -> dict[str, Any]:
         """The settings of the processed tables: ``build_processed``'s keyword arguments."""
@@ -335,5 +336,6 @@ def data_settings(params: ParameterSet) -> DataSettings | None:
             (v["min_class_count"] for v in synthetic.values() if "min_class_count" in v),
             default=None,
         ),
+        "engine": conversion.get("engine") or churn.get("engine"),
     }
     return DataSettings(**dataset, **{k: v for k, v in tables.items() if v is not None})

@@ -83,7 +83,7 @@ class Steps:
     features: Callable[[Path, DataSettings], Path] = lab_steps.features
     notebook: Callable[[RunContext, str, Path], str] = notebooks.execute_notebook
     render: Callable[[RunContext, str], str] = notebooks.render_notebook
-    campaign: Callable[[str, Path, Path, Path | None], str] = lab_steps.campaign
+    campaign: Callable[[str, Path, Path, Path | None, str], str] = lab_steps.campaign
     record: Callable[[RunContext], str] = records.record_in_mlflow
 
 
@@ -281,10 +281,13 @@ def _run_campaign_steps(ctx: RunContext, steps: Steps) -> None:
             skip_step(ctx, step, "not run: the notebook did not read the synthetic dataset")
             continue
         out = ctx.run_dir / "campaigns" / task
+        engine = ctx.params.effective(task).get("engine", "duckdb")
         result = run_step(
             ctx,
             step,
-            lambda t=task, o=out: steps.campaign(t, Path(ctx.dataset["path"]), o, personas),
+            lambda t=task, o=out, e=engine: steps.campaign(
+                t, Path(ctx.dataset["path"]), o, personas, e
+            ),
         )
         if result.status == "OK":
             entry["campaign"] = f"campaigns/{task}/campaign.html"

@@ -54,13 +54,20 @@ def features(dataset_dir: Path, settings: DataSettings) -> Path:
     return build_processed(dataset_dir, **settings.table_options())
 
 
-def campaign(task: str, dataset_dir: Path, out: Path, personas: Path | None = None) -> str:
+def campaign(
+    task: str,
+    dataset_dir: Path,
+    out: Path,
+    personas: Path | None = None,
+    engine: str = "duckdb",
+) -> str:
     """Score the task's population at the day after the last event with the champion.
 
     Writes ``campaign.parquet``, ``campaign.csv``, ``score_summary.json`` and ``campaign.html``
-    into ``out`` and appends the list to the score history; returns a one-line summary.
+    into ``out`` (on Spark also ``campaign_by_decile/``) and appends the list to the score
+    history; returns a one-line summary.
     """
-    result = score_population(task, EventSource(dataset_dir))
+    result = score_population(task, EventSource(dataset_dir), engine=engine)
     names = read_personas(str(personas)) if personas is not None and personas.is_file() else None
     write_campaign(result, out, names)
     append_scores(result.campaign, result.summary)
@@ -68,4 +75,5 @@ def campaign(task: str, dataset_dir: Path, out: Path, personas: Path | None = No
     return (
         f"{result.summary['n_scored']:,} scored at {result.summary['as_of']} (model version "
         f"{result.summary['model_version']}), high {counts['high']:,}"
+        + (f", on {engine}" if engine != "duckdb" else "")
     )

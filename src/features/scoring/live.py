@@ -356,10 +356,10 @@ def _score_on_spark(
     spark: Any,
 ) -> tuple[pd.DataFrame, Any]:
     """The campaign columns scored on Spark, in ``table``'s row order, and the scored frame."""
-    from features.engine.spark import local_session
+    from features.engine.spark import default_session
     from features.scoring import distributed
 
-    session = spark if spark is not None else local_session()
+    session = spark if spark is not None else default_session()
     features = distributed.to_spark(session, table[[schema.ID_COL, *scorer.feature_names]])
     scored = distributed.rank_scores(
         distributed.score_partitions(scorer, features, reasons=reasons)

@@ -59,6 +59,9 @@ def register_input(engine: SqlEngine, events: Any, name: str = "events_input") -
     if hasattr(events, "createOrReplaceTempView"):  # a Spark DataFrame
         engine.register_dataframe(name, events)  # type: ignore[attr-defined]
         return "events Spark DataFrame"
+    if engine.name == "spark" and "://" in str(events):  # cluster storage (hdfs://, s3a://)
+        engine.register_parquet(name, events)
+        return str(events)
     path = Path(events)
     if not path.exists():
         raise DataError(f"{path}: file not found (rule: the event log must exist)")

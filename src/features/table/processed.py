@@ -26,6 +26,8 @@ import pandas as pd
 
 from features import defaults
 from features.data.eventlog import DataError
+from features.engine import ENGINES
+from features.engine.spark import SparkUnavailable
 from features.table.build import parse_cutoff
 from features.table.labels import HorizonError, LabelSet
 from features.table.snapshots import (
@@ -143,6 +145,7 @@ def build_processed(
     root: str | Path | None = None,
     tasks: Sequence[str] = ("conversion", "churn"),
     train_snapshots: bool = True,
+    engine: str = "duckdb",
 ) -> Path:
     """Build (or reuse) the snapshots of a dataset and apply the gate; return the cutoff's folder.
 
@@ -185,6 +188,7 @@ def build_processed(
         check=gate,
         extra_metadata={"lookback_days": lookback_days, "min_class_count": min_class_count},
         echo=lambda line: print(f"      {line}", flush=True),
+        engine=engine,
     )
     for snapshot in snapshots.values():  # a reused snapshot must pass the same gate
         if snapshot.cutoff == cutoff_ts:
@@ -205,6 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--lookback", type=int, default=defaults.CHURN_LOOKBACK_DAYS)
     parser.add_argument("--min-class-count", type=int, default=defaults.MIN_CLASS_COUNT)
     parser.add_argument("--out-root", type=Path, default=None)
+    parser.add_argument(
+        "--engine", default="duckdb", choices=ENGINES, help="spark: a local SparkSession"
+    )
     args = parser.parse_args(argv)
     if not args.dataset_dir.exists():
         print(f"error: parameter dataset_dir: {args.dataset_dir} not found", file=sys.stderr)
@@ -218,8 +225,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.lookback,
             args.min_class_count,
             root=args.out_root,
+            engine=args.engine,
         )
     except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except SparkUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except (HorizonError, InsufficientDataError, ValueError) as exc:

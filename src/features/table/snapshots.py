@@ -156,12 +156,16 @@ def _read_metadata(folder: Path) -> dict[str, Any] | None:
 
 
 def _fits(metadata: Mapping[str, Any] | None, source: EventSource, engine: str) -> bool:
-    """A stored snapshot fits when format, registry, read options, input files and the engine
-    that built it are the same (a Spark run builds on Spark, not reads DuckDB's result)."""
+    """A stored snapshot fits when format, registry, read options and input files are the same.
+
+    The engines build equal tables (``tests/features/engine``), so a DuckDB request reads a
+    snapshot whichever engine built it; a Spark request rebuilds one that DuckDB built, so that
+    a run asked to use Spark does.
+    """
     if not (
         metadata
         and metadata.get("format_version") == PROCESSED_FORMAT_VERSION
-        and metadata.get("engine", "duckdb") == engine
+        and engine in ("duckdb", metadata.get("engine", "duckdb"))
         and metadata.get("feature_registry_version") == registry.REGISTRY_VERSION
         and metadata.get("read_options") == source.read_options
     ):

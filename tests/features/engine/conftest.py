@@ -52,4 +52,4 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> dict:
     extra[schema.ID_COL] = ["Z001", "Z002", "Z003", "Z004", "Z005", "Z009"]  # Z009: no events
     extra[schema.LEAD_CREATED_COL] = CUTOFF - pd.Timedelta(days=400)
     customers = pd.concat([customers, extra], ignore_index=True)
-    return {"path": path, "events": events, "customers": customers}
+    return {"path": path, "events": events, "customers": customers, "dataset": data}

@@ -16,6 +16,7 @@ import pytest
 from features import schema
 from features.table.build import build_features
 from features.table.labels import churn_labels, conversion_labels, population_at
+from features.table.snapshots import EventSource, load_snapshots
 
 from .conftest import CUTOFF
 
@@ -80,6 +81,19 @@ def test_labels_and_populations_are_the_same_on_both_engines(source: dict, spark
     labels = conversion_labels(path, CUTOFF, 60, customers).labels.set_index(schema.ID_COL)
     assert "Z005" not in labels.index  # ordered before the cutoff: not an open lead
     assert labels.loc["Z009", "label"] == 0
+
+
+def test_a_spark_run_builds_its_snapshot_on_spark_and_duckdb_reads_it(source, spark, tmp_path):
+    dataset = EventSource(source["dataset"])
+    built = load_snapshots(dataset, {CUTOFF: []}, root=tmp_path, engine="spark", spark=spark)
+    snapshot = built[CUTOFF]
+    assert snapshot.built and snapshot.metadata["engine"] == "spark"
+    again = load_snapshots(dataset, {CUTOFF: []}, root=tmp_path)[CUTOFF]  # DuckDB reads it
+    assert not again.built
+    pd.testing.assert_frame_equal(again.features, snapshot.features)
+    fresh = load_snapshots(dataset, {CUTOFF: []}, root=tmp_path / "duck")[CUTOFF]
+    assert fresh.metadata["engine"] == "duckdb"
+    assert_same_table(fresh.features, snapshot.features)
 
 
 def test_unknown_engine_is_refused(source: dict) -> None:

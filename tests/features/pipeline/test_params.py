@@ -102,6 +102,19 @@ def test_project_parameter_sets_match_the_lab_notebooks(name: str):
     assert settings is not None and settings.n_customers == raw["common"]["n_customers"]
 
 
+@pytest.mark.skipif(
+    not all((config.NOTEBOOKS_DIR / n).is_file() for n in params.DEFAULT_NOTEBOOKS.values()),
+    reason="lab notebooks not written yet",
+)
+def test_set_engine_spark_reaches_the_features_step_and_the_model_notebooks():
+    raw = params.load_parameter_file(config.CONF_DIR / "smoke.yaml")
+    resolved = params.resolve_parameter_set(params.apply_overrides(raw, ["engine=spark"]))
+    assert params.data_settings(resolved).engine == "spark"
+    assert params.data_settings(params.resolve_parameter_set(raw)).engine == "duckdb"
+    for name in ("conversion", "churn"):
+        assert resolved.effective(name)["engine"] == "spark"
+
+
 def test_declared_parameters_survive_comments_with_equals(tmp_path: Path):
     notebook = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell(
