@@ -36,6 +36,7 @@ LOCAL_CONF = {
     "spark.sql.shuffle.partitions": "4",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.driver.memory": "4g",
+    "spark.driver.maxResultSize": "3g",  # per-customer results are collected to the driver
     "spark.sql.adaptive.enabled": "true",
 }
 
@@ -64,7 +65,9 @@ def local_session(cores: int = 2, conf: dict[str, str] | None = None) -> Any:
     # Python workers run this interpreter (the project's venv, where ``features`` imports).
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(f"local[{cores}]").appName("nev-features")
-    for key, value in {**LOCAL_CONF, **(conf or {})}.items():
+    quiet = f"-Dlog4j2.configurationFile=file:{Path(__file__).with_name('log4j2.properties')}"
+    settings = {"spark.driver.extraJavaOptions": quiet, **LOCAL_CONF, **(conf or {})}
+    for key, value in settings.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")

@@ -85,6 +85,7 @@ def rank_scores(scores: Any) -> Any:
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
+    scores = scores.cache()  # counted, then ranked: score each partition once
     n = max(scores.count(), 1)
     order = Window.orderBy(F.col("probability").desc(), F.col(schema.ID_COL).asc())
     ranked = scores.withColumn("_rank", F.row_number().over(order) - 1)
