@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import psutil
+from tree_memory import tree_rss  # benchmarks/, beside this script
 
 # The lab reads its folders and MLflow store from the environment when it uses them, not at
 # import, so main() can still point them at the scratch folder.
@@ -49,14 +50,7 @@ class MemorySampler:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _tree_rss(self) -> float:
-        process = psutil.Process()
-        total = process.memory_info().rss
-        for child in process.children(recursive=True):
-            try:
-                total += child.memory_info().rss
-            except psutil.Error:
-                continue
-        return total / 2**20
+        return tree_rss() / 2**20
 
     def _run(self) -> None:
         while not self._stop.is_set():

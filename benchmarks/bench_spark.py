@@ -27,6 +27,8 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from tree_memory import tree_rss  # noqa: E402  (benchmarks/, beside this script)
+
 CUTOFF = "2025-07-01"
 
 
@@ -113,22 +115,6 @@ def _scoring_child(work: Path, rows: int, engine: str) -> dict:
     return result
 
 
-def _tree_rss(pid: int) -> int:
-    import psutil
-
-    try:
-        parent = psutil.Process(pid)
-        total = parent.memory_info().rss
-        for child in parent.children(recursive=True):
-            try:
-                total += child.memory_info().rss
-            except psutil.Error:
-                pass
-        return total
-    except psutil.Error:
-        return 0
-
-
 def measure(args: argparse.Namespace, kind: str, size: int, engine: str) -> dict:
     """Run one child; return its figures plus the peak memory of its process tree."""
     command = [sys.executable, __file__, "--child", kind, str(size), engine, "--work", args.work]
@@ -139,7 +125,7 @@ def measure(args: argparse.Namespace, kind: str, size: int, engine: str) -> dict
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss(proc.pid))
+            peak = max(peak, tree_rss(proc.pid))
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
