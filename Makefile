@@ -72,13 +72,14 @@ mlflow-ui: $(STAMP) ## MLflow UI on 127.0.0.1 over the project's store (or $$MLF
 	  --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow/mlflow.db}" \
 	  --default-artifact-root "$(CURDIR)/mlflow/artifacts"
 
-benchmark: $(STAMP) ## Benchmarks: generator, features, intake, pipeline, scoring, identity (long: 1M customers; prints figures)
+benchmark: $(STAMP) java ## Benchmarks: generator, features, intake, pipeline, scoring, identity, Spark (long: 1M customers; prints figures)
 	$(BIN)/python benchmarks/bench_synth.py
 	$(BIN)/python benchmarks/bench_features.py
 	$(BIN)/python benchmarks/bench_intake.py
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_scoring.py --explain-share 0.2
 	$(BIN)/python benchmarks/bench_identity.py --records 1000000
+	$(BIN)/python benchmarks/bench_spark.py
 
 lock: ## Re-resolve requirements.txt into requirements.lock in a scratch venv
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
