@@ -25,8 +25,6 @@ import pandas as pd
 import pyarrow as pa
 import sqlglot
 
-from features.engine.base import sql_text
-
 SESSION_TIME_ZONE = "UTC"
 # Settings of the local session: two cores, no UI, few shuffle partitions (small data).
 LOCAL_CONF = {
@@ -166,5 +164,4 @@ __all__ = [
     "default_session",
     "java_available",
     "local_session",
-    "sql_text",
 ]

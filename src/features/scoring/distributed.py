@@ -27,9 +27,7 @@ import pyarrow as pa
 from features import schema
 from features.propensity.evaluation import DEFAULT_BUCKET_SHARES
 from features.propensity.scorer import PropensityScorer
-
-N_REASONS = 3
-SCORE_COLUMNS = ("probability", *(f"reason_{r}" for r in range(1, N_REASONS + 1)))
+from features.propensity.study import N_REASONS
 
 
 def to_spark(spark: Any, table: pd.DataFrame) -> Any:

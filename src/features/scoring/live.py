@@ -269,9 +269,11 @@ def score_population(
         )
         for rank in range(1, N_REASONS + 1):
             campaign[f"reason_{rank}"] = ""
-    explain = campaign["bucket"].isin(reason_buckets).to_numpy() if reasons else None
-    if engine == "spark":
-        explain = None  # explained on Spark already
+    explain = (  # Spark explained its rows already
+        campaign["bucket"].isin(reason_buckets).to_numpy()
+        if reasons and engine == "duckdb"
+        else None
+    )
     if explain is not None and explain.any():
         echo(f"explaining {int(explain.sum()):,} scores (exact TreeSHAP)")
         for start in range(0, len(table), REASON_CHUNK):
