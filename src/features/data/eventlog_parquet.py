@@ -336,22 +336,81 @@ def _null_ids(ids: pa.Array) -> pa.Array:
     return missing
 
 
+@dataclass
+class _SortedChunk:
+    """``_ordered_runs`` over some row groups: counts, the first and last kept rows."""
+
+    days: int  # distinct (id, day) pairs, the first kept row counting as a new one
+    heads: pa.Array  # the distinct ids, in file order
+    run_rows: np.ndarray  # rows sharing id and time with a neighbour, increasing
+    first: tuple[pa.Array, pa.Array, int]  # id, time and row number of the first kept row
+    last: tuple[pa.Array, pa.Array, int]
+
+
 def _ordered_runs(
-    path: Path, as_of: pd.Timestamp | None
+    path: Path, as_of: pd.Timestamp | None, workers: int = 2
 ) -> tuple[int, int, int, np.ndarray] | None:
     """Kept rows of a file sorted by id, then time, streamed one row group at a time.
 
     Returns the distinct (id, day) pairs, the distinct ids, the distinct ids once leading
     zeros are removed and the file row numbers of the rows sharing id and time with a
-    neighbour; None when the kept rows are not sorted.
+    neighbour; None when the kept rows are not sorted. The row groups are split into
+    ``workers`` consecutive parts, read in parallel and joined at their boundaries.
     """
     parquet = pq.ParquetFile(path)
-    days, offset = 0, 0
+    n_groups = parquet.num_row_groups
+    starts = [0, *np.cumsum([parquet.metadata.row_group(g).num_rows for g in range(n_groups)])]
+    cuts = sorted({round(n_groups * k / max(workers, 1)) for k in range(max(workers, 1) + 1)})
+    parts = [(cuts[k], cuts[k + 1]) for k in range(len(cuts) - 1)]
+    with ThreadPoolExecutor(max_workers=max(len(parts), 1)) as pool:
+        chunks = list(
+            pool.map(lambda part: _sorted_chunk(path, part, int(starts[part[0]]), as_of), parts)
+        )
+    if any(chunk is False for chunk in chunks):
+        return None
+    days, heads, runs = 0, [], []
+    previous: _SortedChunk | None = None
+    for chunk in chunks:
+        if chunk is None:  # no kept rows in these row groups
+            continue
+        chunk_heads, chunk_runs = chunk.heads, chunk.run_rows
+        days += chunk.days
+        if previous is not None:
+            ids = pa.concat_arrays([previous.last[0], chunk.first[0]])
+            stamps = pa.concat_arrays([previous.last[1], chunk.first[1]])
+            steps = _neighbour_steps(ids, stamps)
+            if steps is None:
+                return None
+            new_heads, day_changes, same = steps
+            if not len(new_heads):  # the chunk continues the previous customer
+                chunk_heads = chunk_heads.slice(1)
+            days -= 1 - day_changes
+            if same.any():
+                runs.append(np.array([previous.last[2], chunk.first[2]], dtype=np.int64))
+        heads.append(chunk_heads)
+        runs.append(chunk_runs)
+        previous = chunk
+    distinct = pa.concat_arrays(heads) if heads else pa.array([], pa.string())
+    stripped = pc.count_distinct(pc.utf8_ltrim(distinct, characters="0")).as_py()
+    run_rows = np.concatenate(runs) if runs else np.array([], dtype=np.int64)
+    if len(run_rows):  # a row carried over a boundary may appear twice
+        run_rows = run_rows[np.concatenate([[True], run_rows[1:] != run_rows[:-1]])]
+    return days, len(distinct), int(stripped), run_rows
+
+
+def _sorted_chunk(
+    path: Path, groups: tuple[int, int], offset: int, as_of: pd.Timestamp | None
+) -> _SortedChunk | None | bool:
+    """One part of ``_ordered_runs``: row groups ``groups[0]`` to ``groups[1] - 1``, whose
+    first row is file row ``offset``. None without kept rows, False when not sorted."""
+    parquet = pq.ParquetFile(path)
+    days = 0
     heads: list[pa.Array] = []
     runs: list[np.ndarray] = []
+    first: tuple[pa.Array, pa.Array, int] | None = None
     previous: tuple[pa.Array, pa.Array, int] | None = None  # last kept id, time, row
     limit = None if as_of is None else pa.scalar(as_of.to_datetime64(), pa.timestamp("us"))
-    for group in range(parquet.num_row_groups):
+    for group in range(*groups):
         part = parquet.read_row_group(group, columns=[schema.ID_COL, schema.TIME_COL])
         ids = part.column(0).combine_chunks().cast(pa.string())
         stamps = part.column(1).combine_chunks().cast(pa.timestamp("us"))
@@ -366,6 +425,7 @@ def _ordered_runs(
         if previous is None:
             heads.append(ids.slice(0, 1))
             days += 1
+            first = (ids.slice(0, 1), stamps.slice(0, 1), int(rows[0]))
         else:
             ids = pa.concat_arrays([previous[0], ids])
             stamps = pa.concat_arrays([previous[1], stamps])
@@ -374,7 +434,7 @@ def _ordered_runs(
         if n > 1:
             steps = _neighbour_steps(ids, stamps)
             if steps is None:
-                return None
+                return False
             new_heads, day_changes, same = steps
             heads.append(new_heads)
             days += day_changes
@@ -384,9 +444,7 @@ def _ordered_runs(
                 in_run[1:] |= same
                 runs.append(rows[in_run])  # increasing
         previous = (ids.slice(n - 1), stamps.slice(n - 1), int(rows[-1]))
-    distinct = pa.concat_arrays(heads) if heads else pa.array([], pa.string())
-    stripped = pc.count_distinct(pc.utf8_ltrim(distinct, characters="0")).as_py()
+    if first is None or previous is None:
+        return None
     run_rows = np.concatenate(runs) if runs else np.array([], dtype=np.int64)
-    if len(run_rows):  # a row carried over a row-group boundary may appear twice
-        run_rows = run_rows[np.concatenate([[True], run_rows[1:] != run_rows[:-1]])]
-    return days, len(distinct), int(stripped), run_rows
+    return _SortedChunk(days, pa.concat_arrays(heads), run_rows, first, previous)

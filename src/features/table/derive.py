@@ -10,7 +10,9 @@ May import the foundation modules and ``features.table.registry``; nothing runs 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -102,33 +104,59 @@ def _fixed_categories(vocabulary: Sequence[str], counts: dict[str, int]) -> list
 
 
 # --- pivots of the per-key statistics -----------------------------------------------------
-def _pivot(
-    n_rows: int,
-    keyed: pd.DataFrame,
-    raw_values: list[str],
-    groups: dict[str, list[str]],
-    stats: dict[str, tuple[str, str]],
-) -> dict[str, np.ndarray]:
-    """stat -> matrix (customers x slugs) from per-(customer, raw code) statistics.
+class _Pivot:
+    """Per-(customer, raw code) statistics, unpacked into one column per (statistic, slug).
 
     Raw values sharing a slug (generic logs: "Web Shop" and "web shop") are combined with
-    each statistic's rule; raw values outside the vocabulary are left out.
+    each statistic's rule; raw values outside the vocabulary are left out. Rows are ordered by
+    slug once; a column is unpacked only when asked for, straight into its output (a full
+    customers x slugs matrix per statistic writes gigabytes at a million customers).
     """
-    slug_of = {raw: i for i, values in enumerate(groups.values()) for raw in values}
-    column_of_code = np.array([slug_of.get(raw, -1) for raw in raw_values] + [-1])
-    cols = column_of_code[keyed["key"].to_numpy("int64")] if len(keyed) else np.array([], int)
-    frame = keyed.loc[cols >= 0].drop(columns=["key"])
-    frame["_col"] = cols[cols >= 0]
-    if any(len(values) > 1 for values in groups.values()):
-        rules = {name: rule for name, (_, rule) in stats.items()}
-        frame = frame.groupby(["r", "_col"], as_index=False).agg(rules)
-    rows, columns = frame["r"].to_numpy("int64"), frame["_col"].to_numpy("int64")
-    out = {}
-    for name, (_, rule) in stats.items():
-        matrix = np.full((n_rows, len(groups)), 0.0 if rule == "sum" else np.nan)
-        matrix[rows, columns] = frame[name].to_numpy("float64")
-        out[name] = matrix
-    return out
+
+    def __init__(
+        self,
+        n_rows: int,
+        keyed: pd.DataFrame,
+        raw_values: list[str],
+        groups: dict[str, list[str]],
+        stats: dict[str, tuple[str, str]],
+    ) -> None:
+        self.n_rows = n_rows
+        self.position = {slug: i for i, slug in enumerate(groups)}
+        slug_of = {raw: i for i, values in enumerate(groups.values()) for raw in values}
+        column_of_code = np.array([slug_of.get(raw, -1) for raw in raw_values] + [-1])
+        if any(len(values) > 1 for values in groups.values()):
+            keyed = keyed.assign(key=column_of_code[keyed["key"].to_numpy("int64")])
+            rules = {name: rule for name, (_, rule) in stats.items()}
+            keyed = keyed.loc[keyed["key"] >= 0].groupby(["r", "key"], as_index=False).agg(rules)
+            column_of_code = np.arange(len(groups))
+        cols = column_of_code[keyed["key"].to_numpy("int64")] if len(keyed) else np.array([], int)
+        kept = np.flatnonzero(cols >= 0)
+        # int16 slugs: numpy's stable sort is then a radix sort
+        self.order = kept[np.argsort(cols[kept].astype(np.int16), kind="stable")]
+        self.bounds = np.searchsorted(cols[self.order], np.arange(len(groups) + 1))
+        self.rows = keyed["r"].to_numpy("int64")[self.order]
+        self.keyed = keyed
+        self.fill = {name: 0.0 if rule == "sum" else np.nan for name, (_, rule) in stats.items()}
+
+    def _segment(self, name: str, slug: str) -> tuple[np.ndarray, np.ndarray]:
+        i = self.position[slug]
+        lo, hi = self.bounds[i], self.bounds[i + 1]
+        values = self.keyed[name].to_numpy("float64")[self.order[lo:hi]]
+        return self.rows[lo:hi], values
+
+    def column(self, name: str, slug: str, out: np.ndarray) -> None:
+        """Write statistic ``name`` of one slug for every customer row into ``out``."""
+        rows, values = self._segment(name, slug)
+        out.fill(self.fill[name])
+        out[rows] = values
+
+    def total(self, name: str, slugs: Iterable[str], out: np.ndarray) -> None:
+        """Write the sum of a statistic over several slugs into ``out``."""
+        out.fill(0.0)
+        for slug in slugs:
+            rows, values = self._segment(name, slug)
+            out[rows] += values  # one row per customer and slug
 
 
 def keyed_features(
@@ -144,45 +172,42 @@ def keyed_features(
     ``keyed`` and ``stats`` hold the per-type, per-channel and (NEV) per-type value statistics
     and their definitions.
     """
-    types = _pivot(n_rows, keyed[0], codes.types, vocab.types, stats[0])
-    channels = _pivot(n_rows, keyed[1], codes.channels, vocab.channels, stats[1])
-    if keyed[2] is not None:
-        types.update(_pivot(n_rows, keyed[2], codes.types, vocab.types, stats[2]))
-    out: dict[str, np.ndarray] = {}
-    for i, slug in enumerate(vocab.types):
+    types = _Pivot(n_rows, keyed[0], codes.types, vocab.types, stats[0])
+    channels = _Pivot(n_rows, keyed[1], codes.channels, vocab.channels, stats[1])
+    fillers: dict[str, Callable[[np.ndarray], None]] = {}
+    for slug in vocab.types:
         names = registry.event_type_feature_names(slug)
-        out[names["count"]] = types["n"][:, i]
-        out[names["count_window"]] = types["n_window"][:, i]
-        out[names["recency"]] = types["recency"][:, i]
-    for j, slug in enumerate(vocab.channels):
-        out[f"_channel_{slug}"] = channels["n"][:, j]
+        fillers[names["count"]] = partial(types.column, "n", slug)
+        fillers[names["count_window"]] = partial(types.column, "n_window", slug)
+        fillers[names["recency"]] = partial(types.column, "recency", slug)
+    for slug in vocab.channels:
+        fillers[f"_channel_{slug}"] = partial(channels.column, "n", slug)
     if nev:
-        position = {slug: i for i, slug in enumerate(vocab.types)}
-
-        def stat(name: str, event_type: str) -> np.ndarray:
-            return types[name][:, position[event_type]]
-
-        engagement = [position[t] for t in registry.ENGAGEMENT_EVENT_TYPES]
-        channel_position = {slug: j for j, slug in enumerate(vocab.channels)}
-        out.update(
+        values = _Pivot(n_rows, keyed[2], codes.types, vocab.types, stats[2])
+        engagement = registry.ENGAGEMENT_EVENT_TYPES
+        fillers.update(
             {
-                "_service_sum": stat("value_sum", "service_visit"),
-                "_service_n": stat("value_n", "service_visit"),
-                "service_wait_max_days": stat("value_max", "service_visit"),
-                "engagement_events_30d": types["n_30"][:, engagement].sum(axis=1),
+                "_service_sum": partial(values.column, "value_sum", "service_visit"),
+                "_service_n": partial(values.column, "value_n", "service_visit"),
+                "service_wait_max_days": partial(values.column, "value_max", "service_visit"),
+                "engagement_events_30d": partial(types.total, "n_30", engagement),
                 # the per-type window is 90 days (registry.TYPE_WINDOW_DAYS)
-                "engagement_events_90d": types["n_window"][:, engagement].sum(axis=1),
-                "_engagement_prev30": types["n_prev30"][:, engagement].sum(axis=1),
-                "_charging_n": stat("n", "charging_session"),
-                "nps_last": stat("value_last", "nps_response"),
-                "nps_min": stat("value_min", "nps_response"),
-                "days_since_delivery": stat("oldest", DELIVERY_EVENT),
-                "order_value_last": stat("value_last", ORDER_EVENT),
+                "engagement_events_90d": partial(types.total, "n_window", engagement),
+                "_engagement_prev30": partial(types.total, "n_prev30", engagement),
+                "_charging_n": partial(types.column, "n", "charging_session"),
+                "nps_last": partial(values.column, "value_last", "nps_response"),
+                "nps_min": partial(values.column, "value_min", "nps_response"),
+                "days_since_delivery": partial(values.column, "oldest", DELIVERY_EVENT),
+                "order_value_last": partial(values.column, "value_last", ORDER_EVENT),
             }
         )
         for channel in schema.CHARGING_CHANNELS:
-            out[f"_charging_{channel}"] = channels["n_charging"][:, channel_position[channel]]
-    return pd.DataFrame(out)
+            fillers[f"_charging_{channel}"] = partial(channels.column, "n_charging", channel)
+    # One float block, each column written once into its row of it.
+    block = np.empty((len(fillers), n_rows))
+    for k, fill in enumerate(fillers.values()):
+        fill(block[k])
+    return pd.DataFrame(block.T, columns=list(fillers), copy=False)
 
 
 def first_event_columns(customers: pd.DataFrame, codes: Codes, vocab: Vocabulary) -> pd.DataFrame:
@@ -323,29 +348,55 @@ def derive_nev(table: pd.DataFrame) -> pd.DataFrame:
 def attach_attributes(
     table: pd.DataFrame, customers: pd.DataFrame, cutoff: pd.Timestamp
 ) -> pd.DataFrame:
-    """Add the customer attributes (schema vocabularies) and the days since lead creation."""
+    """Add the customer attributes (schema vocabularies) and the days since lead creation.
+
+    Each table row takes the first customers row of its id (none: missing attributes).
+    """
     keep = [c for c in registry.ATTRIBUTE_ORDER if c in customers]
-    if LEAD_CREATED_COL in customers:
-        keep.append(LEAD_CREATED_COL)
-    attributes = customers[[schema.ID_COL, *keep]].drop_duplicates(schema.ID_COL).copy()
-    attributes[schema.ID_COL] = attributes[schema.ID_COL].astype("str")
+    at = _positions(table[schema.ID_COL], customers[schema.ID_COL])
+
+    def take(values: np.ndarray, missing: float) -> np.ndarray:
+        return np.append(values, missing)[at]  # position -1: the appended missing value
+
+    columns: dict[str, Any] = {}
     for name in keep:
+        values = customers[name]
         if name in registry.CATEGORICAL_ATTRIBUTES:
-            attributes[name] = _categorical(attributes[name], registry.CATEGORICAL_ATTRIBUTES[name])
+            codes, categories = _category_codes(values, registry.CATEGORICAL_ATTRIBUTES[name])
+            columns[name] = pd.Categorical.from_codes(take(codes, -1), categories=categories)
         elif name in registry.NUMERIC_ATTRIBUTES:
-            attributes[name] = pd.to_numeric(attributes[name], errors="coerce").astype("float64")
-    if LEAD_CREATED_COL in attributes:
-        created = pd.to_datetime(attributes.pop(LEAD_CREATED_COL))
-        attributes["days_since_lead_created"] = (cutoff - created) / pd.Timedelta(days=1)
-    return table.merge(attributes, on=schema.ID_COL, how="left", validate="one_to_one")
+            number = pd.to_numeric(values, errors="coerce").to_numpy("float64", na_value=np.nan)
+            columns[name] = take(number, np.nan)
+    if LEAD_CREATED_COL in customers:
+        created = pd.to_datetime(customers[LEAD_CREATED_COL])
+        days = ((cutoff - created) / pd.Timedelta(days=1)).to_numpy("float64", na_value=np.nan)
+        columns["days_since_lead_created"] = take(days, np.nan)
+    attributes = pd.DataFrame(columns, index=pd.RangeIndex(len(table)))
+    return pd.concat([table.reset_index(drop=True), attributes], axis=1)
 
 
-def _categorical(values: pd.Series, vocabulary: Sequence[str]) -> pd.Series:
-    """Category with the schema vocabulary, widened (sorted) if the data hold other values."""
-    text = values if values.dtype == "str" else values.astype("object").where(values.notna())
-    present = {str(v) for v in pd.unique(text.dropna())}
+def _positions(ids: pd.Series, lookup: pd.Series) -> np.ndarray:
+    """Position in ``lookup`` of each id's first occurrence, -1 where absent (text ids,
+    through Arrow's hash lookup)."""
+    column = pa.array(ids.astype("str"), from_pandas=True).cast(pa.large_string())
+    value_set = pa.array(lookup.astype("str"), from_pandas=True).cast(pa.large_string())
+    found = pc.index_in(column, value_set=value_set, skip_nulls=True)
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _category_codes(values: pd.Series, vocabulary: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Codes (-1: missing) and categories: the schema vocabulary, widened (sorted) if the data
+    hold other values."""
+    if values.dtype != "str":
+        values = values.astype("object").where(values.notna())
+        present = {str(v) for v in pd.unique(values.dropna())}
+        categories = list(vocabulary) + sorted(present - set(vocabulary))
+        return pd.Categorical(values, categories=categories).codes.astype(np.int64), categories
+    text = pa.array(values, from_pandas=True).cast(pa.large_string())
+    present = set(pc.unique(text.drop_null()).to_pylist())
     categories = list(vocabulary) + sorted(present - set(vocabulary))
-    return pd.Series(pd.Categorical(text, categories=categories), index=values.index)
+    codes = pc.index_in(text, value_set=pa.array(categories, pa.large_string()))
+    return codes.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64), categories
 
 
 def _column(table: pd.DataFrame, name: str) -> pd.Series:
@@ -365,9 +416,19 @@ def _nanmean(parts: list[pd.Series]) -> pd.Series:
 def _rank(values: pd.Series | None, order: Sequence[str], reverse: bool = False) -> pd.Series:
     if values is None:
         return pd.Series(dtype="float64")
-    positions = {label: i / (len(order) - 1) for i, label in enumerate(order)}
-    ranks = values.astype("str").map(positions).astype("float64").where(values.notna())
+    ranks = _mapped(values, {label: i / (len(order) - 1) for i, label in enumerate(order)})
     return 1 - ranks if reverse else ranks
+
+
+def _mapped(values: pd.Series, mapping: dict[str, float], default: float = np.nan) -> pd.Series:
+    """``mapping[str(value)]`` per row (``default`` for other values, NaN where missing);
+    a categorical maps its categories only."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        lookup = [mapping.get(str(c), default) for c in values.cat.categories]
+        codes = values.cat.codes.to_numpy()
+        return pd.Series(np.array([*lookup, np.nan])[codes], index=values.index)  # -1: last
+    mapped = values.astype("str").map(mapping).astype("float64").fillna(default)
+    return mapped.where(values.notna())
 
 
 def attach_persona_dimensions(table: pd.DataFrame) -> pd.DataFrame:
@@ -389,10 +450,7 @@ def attach_persona_dimensions(table: pd.DataFrame) -> pd.DataFrame:
     ).where(owner)
     channel = table.get("acquisition_channel")
     social_channel = (
-        channel.astype("str")
-        .isin(["referral", "private_domain", "event"])
-        .astype("float64")
-        .where(channel.notna())
+        _mapped(channel, dict.fromkeys(("referral", "private_domain", "event"), 1.0), 0.0)
         if channel is not None
         else pd.Series(np.nan, index=idx)
     )

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.data import eventlog
+from features.data import eventlog, eventlog_parquet
 from features.data.eventlog import DataError, ParquetEvents, event_source, load_event_log
 from features.table.build import build_features
 
@@ -52,7 +52,7 @@ def folder(raw_dataset: Path) -> Path:
     return raw_dataset
 
 
-@pytest.mark.parametrize("order", ["as_written", "sorted"])
+@pytest.mark.parametrize("order", ["as_written", "sorted", "sorted_small_row_groups"])
 @pytest.mark.parametrize(
     "options",
     [{}, {"as_of": "2025-03-01"}, {"drop_zero_amounts": True}],
@@ -61,9 +61,11 @@ def folder(raw_dataset: Path) -> Path:
 def test_counts_sizes_and_features_equal_pandas(folder, order, options) -> None:
     path = folder / "events.parquet"
     events = _awkward(pd.read_parquet(path))
-    if order == "sorted":
+    if order != "as_written":
         events = _sorted(events)
-    events.to_parquet(path, index=False)
+    # Row groups of 7 rows: the parallel sorted pass joins its parts inside runs of rows.
+    row_group_size = 7 if order == "sorted_small_row_groups" else None
+    events.to_parquet(path, index=False, row_group_size=row_group_size)
     log = load_event_log(folder, verbose=False, **options)
     lazy = event_source(log)
     assert isinstance(lazy, ParquetEvents)
@@ -133,3 +135,20 @@ def test_eager_reading_gives_the_same_log(folder) -> None:
     assert isinstance(event_source(eager), pd.DataFrame)
     assert lazy.cleaning == eager.cleaning and lazy.summary() == eager.summary()
     pd.testing.assert_frame_equal(lazy.events, eager.events)
+
+
+def test_sorted_pass_gives_the_same_counts_in_any_number_of_parts(folder) -> None:
+    path = folder / "events.parquet"
+    events = _sorted(_awkward(pd.read_parquet(path)))
+    # Every row repeated: each boundary between row groups of 3 falls inside a run.
+    events = _sorted(pd.concat([events, events], ignore_index=True))
+    events.to_parquet(path, index=False, row_group_size=3)
+    one = eventlog_parquet._ordered_runs(path, None, workers=1)
+    assert one is not None and len(one[3]) > 0
+    for workers in (2, 3, 5, 64):
+        parts = eventlog_parquet._ordered_runs(path, None, workers=workers)
+        assert parts is not None
+        assert parts[:3] == one[:3]
+        np.testing.assert_array_equal(parts[3], one[3])
+    events.iloc[::-1].to_parquet(path, index=False, row_group_size=3)
+    assert eventlog_parquet._ordered_runs(path, None, workers=3) is None
