@@ -1,8 +1,12 @@
 """SQL aggregation of the pre-cutoff events, for ``features.table.build``.
 
-Pre-cutoff events are materialised once with integer codes: customer row ``r`` (rank of the
-id), event-type and channel codes (rank of the raw value). Every later GROUP BY then hashes
-small integers instead of strings, and results come back as numbers already in row order.
+Pre-cutoff events are materialised once with integer codes: customer key ``ck`` (a 64-bit hash
+of the id, computed in the scan), event-type and channel codes (rank of the raw value). Every
+later GROUP BY then hashes integers instead of strings; its per-customer results (a million
+rows, not tens of millions of events) are joined to table ``cust`` for the customer row ``r``
+(rank of the id) and come back as numbers in row order. Joining every event to its row
+instead would be the costliest step of the build. Should two ids share a hash, the key is the
+row itself, through that join.
 
 The SQL is written once, in DuckDB's dialect, and runs on either engine of ``features.engine``
 (Spark through SQLGlot). Where the engines' built-ins differ in meaning, the portable form is
@@ -38,6 +42,16 @@ from features.table import registry
 
 TREND_DAYS = registry.TREND_WINDOW_DAYS
 TYPE_DAYS = registry.TYPE_WINDOW_DAYS
+
+
+# A 64-bit hash of a text on each engine (DuckDB's ``hash``, Spark's ``xxhash64``).
+HASH64 = {"duckdb": "hash({})", "spark": "xxhash64({})"}
+
+
+def in_row_order(grouped: str, columns: str) -> str:
+    """SQL: ``columns`` of the per-customer rows of ``grouped`` (a query with a ``ck`` column),
+    ordered by customer row."""
+    return f"SELECT {columns} FROM ({grouped}) q JOIN cust c ON q.ck = c.ck ORDER BY c.r"
 
 
 # Larger than every event-type and channel code: NULL codes order last on both engines.
@@ -127,7 +141,8 @@ def value_counts(engine: SqlEngine) -> tuple[dict[str, int], dict[str, int]]:
 
 
 def encode_events(engine: SqlEngine, raw_types: list[str], raw_channels: list[str]) -> pd.Series:
-    """Create table ``evm`` (r, ts, age, et, ch, v); return the customer ids in row order.
+    """Create tables ``cust`` (cid, ck, r) and ``evm`` (ck, ts, age, et, ch, v); return the
+    customer ids in row order.
 
     Needs table ``ev_ids`` (the distinct ids) that ``value_counts`` leaves.
     """
@@ -139,16 +154,22 @@ def encode_events(engine: SqlEngine, raw_types: list[str], raw_channels: list[st
             {column: pd.Series(values, dtype="str"), "k": np.arange(len(values), dtype="int32")}
         )
         engine.register(name, codes)
-    engine.table(
-        "cust",
-        "SELECT cid, CAST(row_number() OVER (ORDER BY cid) - 1 AS INTEGER) AS r FROM ev_ids",
-    )
+    hashed = HASH64[engine.name]
+    n_ids, n_keys = engine.rows(
+        f"SELECT count(*), count(DISTINCT {hashed.format('cid')}) FROM ev_ids"
+    )[0]
+    row = "row_number() OVER (ORDER BY cid) - 1"
+    if n_keys == n_ids:
+        ck, key, join = hashed.format("cid"), hashed.format("e.cid"), ""
+    else:  # two ids share a hash: the row is the key
+        ck, key, join = f"CAST({row} AS BIGINT)", "c.ck", "JOIN cust c ON e.cid = c.cid"
+    engine.table("cust", f"SELECT cid, {ck} AS ck, CAST({row} AS INTEGER) AS r FROM ev_ids")
     engine.table(
         "evm",
-        """
-        SELECT c.r, e.ts, e.age, t.k AS et, h.k AS ch, e.v
+        f"""
+        SELECT {key} AS ck, e.ts, e.age, t.k AS et, h.k AS ch, e.v
         FROM ev e
-        JOIN cust c ON e.cid = c.cid
+        {join}
         LEFT JOIN type_codes t ON e.et = t.et
         LEFT JOIN channel_codes h ON e.ch = h.ch
         """,
@@ -195,18 +216,16 @@ def aggregate_customers(
     select = ",\n".join(f"CAST({expr} AS DOUBLE) AS {name}" for name, expr in items)
     names = ", ".join(name for name, _ in items)
     first_key = f"(ts, coalesce(et, {NULL_CODE_LAST}), coalesce(ch, {NULL_CODE_LAST}))"
-    sql = f"""
-        SELECT {names},
-               CAST(first_event.et AS DOUBLE) AS _first_type_code,
-               CAST(first_event.ch AS DOUBLE) AS _first_channel_code
-        FROM (
-            SELECT r, {select},
-                   arg_min({{'et': et, 'ch': ch}}, {first_key}) AS first_event
-            FROM (SELECT *, {spend} AS sv FROM evm) GROUP BY r
-        )
-        ORDER BY r
+    grouped = f"""
+        SELECT ck, {select},
+               arg_min({{'et': et, 'ch': ch}}, {first_key}) AS first_event
+        FROM (SELECT *, {spend} AS sv FROM evm) GROUP BY ck
     """
-    return engine.frame(sql)
+    columns = (
+        f"{names}, CAST(first_event.et AS DOUBLE) AS _first_type_code, "
+        "CAST(first_event.ch AS DOUBLE) AS _first_channel_code"
+    )
+    return engine.frame(in_row_order(grouped, columns))
 
 
 # Statistics per (customer, event type), pivoted into per-type columns with numpy: much
@@ -251,30 +270,49 @@ def aggregate_keyed(
     where = f"{key} IS NOT NULL"
     if only_codes is not None:
         where = f"{key} IN ({', '.join(map(str, only_codes)) or 'NULL'})"
-    sql = f"SELECT r, {key} AS key, {select} FROM evm WHERE {where} GROUP BY r, {key}"
-    return engine.frame(sql)
+    grouped = f"SELECT ck, {key} AS key, {select} FROM evm WHERE {where} GROUP BY ck, {key}"
+    names = ", ".join(stats)
+    return engine.frame(f"SELECT c.r, q.key, {names} FROM ({grouped}) q JOIN cust c ON q.ck = c.ck")
 
 
 def aggregate_days(engine: SqlEngine, windows: tuple[int, ...]) -> pd.DataFrame:
-    """Distinct active days per customer and the gaps between consecutive ones, in row order."""
+    """Distinct active days per customer and the gaps between consecutive ones, in row order.
+
+    One window over each customer's events in time order marks the first and the last event
+    of each day: cheaper than grouping the events into (customer, day) rows first (nearly as
+    many as events) and sorting those. Events sharing a time share a day, so ties cannot
+    change the marks. A day is in a window when its last event is.
+    """
     per_window = ",\n".join(
-        f"CAST(count(*) FILTER (WHERE age_min <= {days}) AS DOUBLE) AS active_days_{days}d"
+        f"CAST(count(*) FILTER (WHERE last_of_day AND age <= {days}) AS DOUBLE) "
+        f"AS active_days_{days}d"
         for days in windows
     )
+    in_order = "OVER (PARTITION BY ck ORDER BY ts)"
     sql = f"""
-        WITH d AS (
-            SELECT r, CAST(ts AS DATE) AS day, min(age) AS age_min FROM evm GROUP BY r, day
+        WITH s AS (
+            SELECT ck, age, CAST(ts AS DATE) AS day,
+                   lag(CAST(ts AS DATE)) {in_order} AS prev_day,
+                   lead(CAST(ts AS DATE)) {in_order} AS next_day
+            FROM evm
         ), g AS (
-            SELECT r, age_min,
-                   date_diff('day', lag(day) OVER (PARTITION BY r ORDER BY day), day) AS gap
-            FROM d
+            SELECT ck, age,
+                   prev_day IS NULL OR day <> prev_day AS first_of_day,
+                   next_day IS NULL OR day <> next_day AS last_of_day,
+                   date_diff('day', prev_day, day) AS gap
+            FROM s
         )
-        SELECT CAST(count(*) AS DOUBLE) AS active_days_total,
+        SELECT ck,
+               CAST(count(*) FILTER (WHERE first_of_day) AS DOUBLE) AS active_days_total,
                {per_window},
-               CAST(max(gap) AS DOUBLE) AS gap_max_days,
-               CAST(sum(gap) AS DOUBLE) AS _gap_sum,
-               CAST(sum(gap * gap) AS DOUBLE) AS _gap_sumsq,
-               CAST(count(gap) AS DOUBLE) AS _gap_n
-        FROM g GROUP BY r ORDER BY r
+               CAST(max(gap) FILTER (WHERE first_of_day) AS DOUBLE) AS gap_max_days,
+               CAST(sum(gap) FILTER (WHERE first_of_day) AS DOUBLE) AS _gap_sum,
+               CAST(sum(gap * gap) FILTER (WHERE first_of_day) AS DOUBLE) AS _gap_sumsq,
+               CAST(count(gap) FILTER (WHERE first_of_day) AS DOUBLE) AS _gap_n
+        FROM g GROUP BY ck
     """
-    return engine.frame(sql)
+    names = ", ".join(
+        ["active_days_total", *(f"active_days_{days}d" for days in windows)]
+        + ["gap_max_days", "_gap_sum", "_gap_sumsq", "_gap_n"]
+    )
+    return engine.frame(in_row_order(sql, names))

@@ -10,7 +10,7 @@ import pytest
 
 from features import schema
 from features.data.eventlog import DataError, load_event_log
-from features.table import registry
+from features.table import aggregate, registry
 from features.table.build import build_features, is_nev_log, parse_cutoff
 
 CUTOFF = pd.Timestamp("2025-07-01")
@@ -263,6 +263,13 @@ def test_same_inputs_same_bytes(nev_events, nev_customers):
         for t in (first, second)
     ]
     assert digest[0] == digest[1]
+
+
+def test_ids_sharing_a_hash_give_the_same_table(monkeypatch, nev_events, nev_customers):
+    hashed = build_features(nev_events, CUTOFF, nev_customers)
+    # Every id of the same length shares a "hash": the customer key falls back to the row.
+    monkeypatch.setitem(aggregate.HASH64, "duckdb", "length({})")
+    pd.testing.assert_frame_equal(build_features(nev_events, CUTOFF, nev_customers), hashed)
 
 
 def test_generic_vocabulary_is_capped_at_the_most_frequent_types(events_frame):
