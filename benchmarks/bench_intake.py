@@ -25,6 +25,7 @@ import csv
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -119,6 +120,9 @@ def main() -> None:
     parser.add_argument("--csv-rows", type=int, default=10_000_000)
     parser.add_argument("--work", type=Path, default=Path("/tmp/nev-bench-intake"))
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per mode (each in a new process); median shown"
+    )
     parser.add_argument("--child", nargs=3, metavar=("MODE", "DATASET", "CSV"))
     parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -140,10 +144,15 @@ def main() -> None:
     )
     for mode in args.modes:
         command = [sys.executable, __file__, "--child", mode, str(dataset), str(csv_path)]
-        out, peak_gb = run_child(command)
-        row = json.loads(out.strip().splitlines()[-1])
-        print(f"{row['mode']:>16}: {row['seconds']:7.1f} s  {peak_gb:5.2f} GiB  "
-              f"({row['result']:,})", flush=True)  # fmt: skip
+        runs = []
+        for _ in range(max(args.repeat, 1)):
+            out, peak_gb = run_child(command)
+            runs.append((json.loads(out.strip().splitlines()[-1]), peak_gb))
+        seconds = sorted(row["seconds"] for row, _ in runs)
+        row, peak_gb = runs[0][0], max(peak for _, peak in runs)
+        spread = f"  (runs: {', '.join(f'{s:.1f}' for s in seconds)})" if len(runs) > 1 else ""
+        print(f"{mode:>16}: {statistics.median(seconds):7.1f} s  {peak_gb:5.2f} GiB  "
+              f"({row['result']:,}){spread}", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -510,8 +510,13 @@ def finalise(
     table = table.reindex(columns=[schema.ID_COL, *names])
     table["first_event_type"] = _as_category(table["first_event_type"], vocab.first_type_categories)
     table["first_channel"] = _as_category(table["first_channel"], vocab.first_channel_categories)
-    numeric = [n for n in names if not isinstance(table[n].dtype, pd.CategoricalDtype)]
-    table[numeric] = table[numeric].astype("float64")
+    numeric = [
+        n
+        for n in names
+        if not isinstance(table[n].dtype, pd.CategoricalDtype) and table[n].dtype != "float64"
+    ]
+    if numeric:
+        table[numeric] = table[numeric].astype("float64")
     table[schema.ID_COL] = table[schema.ID_COL].astype("str")
     if not table[schema.ID_COL].is_monotonic_increasing:
         table = table.sort_values(schema.ID_COL, kind="stable")
