@@ -338,13 +338,14 @@ def _null_ids(ids: pa.Array) -> pa.Array:
 
 @dataclass
 class _SortedChunk:
-    """``_ordered_runs`` over some row groups: counts, the first and last kept rows."""
+    """``_ordered_runs`` over some row groups: counts, the first and last kept rows (None
+    when those row groups keep no row)."""
 
     days: int  # distinct (id, day) pairs, the first kept row counting as a new one
     heads: pa.Array  # the distinct ids, in file order
     run_rows: np.ndarray  # rows sharing id and time with a neighbour, increasing
-    first: tuple[pa.Array, pa.Array, int]  # id, time and row number of the first kept row
-    last: tuple[pa.Array, pa.Array, int]
+    first: tuple[pa.Array, pa.Array, int] | None  # id, time and row number of the first kept row
+    last: tuple[pa.Array, pa.Array, int] | None
 
 
 def _ordered_runs(
@@ -358,24 +359,24 @@ def _ordered_runs(
     ``workers`` consecutive parts, read in parallel and joined at their boundaries.
     """
     parquet = pq.ParquetFile(path)
-    n_groups = parquet.num_row_groups
+    n_groups, workers = parquet.num_row_groups, max(workers, 1)
     starts = [0, *np.cumsum([parquet.metadata.row_group(g).num_rows for g in range(n_groups)])]
-    cuts = sorted({round(n_groups * k / max(workers, 1)) for k in range(max(workers, 1) + 1)})
+    cuts = sorted({round(n_groups * k / workers) for k in range(workers + 1)})
     parts = [(cuts[k], cuts[k + 1]) for k in range(len(cuts) - 1)]
     with ThreadPoolExecutor(max_workers=max(len(parts), 1)) as pool:
         chunks = list(
             pool.map(lambda part: _sorted_chunk(path, part, int(starts[part[0]]), as_of), parts)
         )
-    if any(chunk is False for chunk in chunks):
+    if any(chunk is None for chunk in chunks):
         return None
     days, heads, runs = 0, [], []
     previous: _SortedChunk | None = None
     for chunk in chunks:
-        if chunk is None:  # no kept rows in these row groups
+        if chunk.first is None:  # no kept rows in these row groups
             continue
         chunk_heads, chunk_runs = chunk.heads, chunk.run_rows
         days += chunk.days
-        if previous is not None:
+        if previous is not None and previous.last is not None:
             ids = pa.concat_arrays([previous.last[0], chunk.first[0]])
             stamps = pa.concat_arrays([previous.last[1], chunk.first[1]])
             steps = _neighbour_steps(ids, stamps)
@@ -400,9 +401,9 @@ def _ordered_runs(
 
 def _sorted_chunk(
     path: Path, groups: tuple[int, int], offset: int, as_of: pd.Timestamp | None
-) -> _SortedChunk | None | bool:
+) -> _SortedChunk | None:
     """One part of ``_ordered_runs``: row groups ``groups[0]`` to ``groups[1] - 1``, whose
-    first row is file row ``offset``. None without kept rows, False when not sorted."""
+    first row is file row ``offset``; None when its kept rows are not sorted."""
     parquet = pq.ParquetFile(path)
     days = 0
     heads: list[pa.Array] = []
@@ -434,7 +435,7 @@ def _sorted_chunk(
         if n > 1:
             steps = _neighbour_steps(ids, stamps)
             if steps is None:
-                return False
+                return None
             new_heads, day_changes, same = steps
             heads.append(new_heads)
             days += day_changes
@@ -444,7 +445,6 @@ def _sorted_chunk(
                 in_run[1:] |= same
                 runs.append(rows[in_run])  # increasing
         previous = (ids.slice(n - 1), stamps.slice(n - 1), int(rows[-1]))
-    if first is None or previous is None:
-        return None
     run_rows = np.concatenate(runs) if runs else np.array([], dtype=np.int64)
-    return _SortedChunk(days, pa.concat_arrays(heads), run_rows, first, previous)
+    distinct = pa.concat_arrays(heads) if heads else pa.array([], pa.string())
+    return _SortedChunk(days, distinct, run_rows, first, previous)

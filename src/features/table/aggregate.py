@@ -47,15 +47,15 @@ TYPE_DAYS = registry.TYPE_WINDOW_DAYS
 # A 64-bit hash of a text on each engine (DuckDB's ``hash``, Spark's ``xxhash64``).
 HASH64 = {"duckdb": "hash({})", "spark": "xxhash64({})"}
 
-
-def in_row_order(grouped: str, columns: str) -> str:
-    """SQL: ``columns`` of the per-customer rows of ``grouped`` (a query with a ``ck`` column),
-    ordered by customer row."""
-    return f"SELECT {columns} FROM ({grouped}) q JOIN cust c ON q.ck = c.ck ORDER BY c.r"
-
-
 # Larger than every event-type and channel code: NULL codes order last on both engines.
 NULL_CODE_LAST = 2_147_483_647
+
+
+def with_rows(grouped: str, columns: str, ordered: bool = True) -> str:
+    """SQL: ``columns`` of ``grouped`` (a query with a ``ck`` column) beside each customer's
+    row ``c.r``, in row order when ``ordered``."""
+    order = " ORDER BY c.r" if ordered else ""
+    return f"SELECT {columns} FROM ({grouped}) q JOIN cust c ON q.ck = c.ck{order}"
 
 
 def register_input(engine: SqlEngine, events: Any, name: str = "events_input") -> str:
@@ -225,7 +225,7 @@ def aggregate_customers(
         f"{names}, CAST(first_event.et AS DOUBLE) AS _first_type_code, "
         "CAST(first_event.ch AS DOUBLE) AS _first_channel_code"
     )
-    return engine.frame(in_row_order(grouped, columns))
+    return engine.frame(with_rows(grouped, columns))
 
 
 # Statistics per (customer, event type), pivoted into per-type columns with numpy: much
@@ -271,8 +271,7 @@ def aggregate_keyed(
     if only_codes is not None:
         where = f"{key} IN ({', '.join(map(str, only_codes)) or 'NULL'})"
     grouped = f"SELECT ck, {key} AS key, {select} FROM evm WHERE {where} GROUP BY ck, {key}"
-    names = ", ".join(stats)
-    return engine.frame(f"SELECT c.r, q.key, {names} FROM ({grouped}) q JOIN cust c ON q.ck = c.ck")
+    return engine.frame(with_rows(grouped, f"c.r, q.key, {', '.join(stats)}", ordered=False))
 
 
 def aggregate_days(engine: SqlEngine, windows: tuple[int, ...]) -> pd.DataFrame:
@@ -315,4 +314,4 @@ def aggregate_days(engine: SqlEngine, windows: tuple[int, ...]) -> pd.DataFrame:
         ["active_days_total", *(f"active_days_{days}d" for days in windows)]
         + ["gap_max_days", "_gap_sum", "_gap_sumsq", "_gap_n"]
     )
-    return engine.frame(in_row_order(sql, names))
+    return engine.frame(with_rows(sql, names))

@@ -247,12 +247,16 @@ def align_population(
     return table
 
 
+def _text(values: pd.Series) -> pa.Array:
+    """A text column as one Arrow large-string array (for Arrow's hash lookups)."""
+    return pa.array(values, from_pandas=True).cast(pa.large_string())
+
+
 def _isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
     """``values.isin(allowed)`` for text ids, through Arrow's hash lookup (pandas' text isin
     loops in Python)."""
     try:
-        column = pa.array(values, from_pandas=True).cast(pa.large_string())
-        value_set = pa.array(allowed, from_pandas=True).cast(pa.large_string()).unique()
+        column, value_set = _text(values), _text(allowed).unique()
     except (pa.ArrowException, TypeError):
         return values.isin(allowed).to_numpy()
     found = pc.is_in(column, value_set=value_set, skip_nulls=False)
@@ -378,9 +382,9 @@ def attach_attributes(
 def _positions(ids: pd.Series, lookup: pd.Series) -> np.ndarray:
     """Position in ``lookup`` of each id's first occurrence, -1 where absent (text ids,
     through Arrow's hash lookup)."""
-    column = pa.array(ids.astype("str"), from_pandas=True).cast(pa.large_string())
-    value_set = pa.array(lookup.astype("str"), from_pandas=True).cast(pa.large_string())
-    found = pc.index_in(column, value_set=value_set, skip_nulls=True)
+    found = pc.index_in(
+        _text(ids.astype("str")), value_set=_text(lookup.astype("str")), skip_nulls=True
+    )
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
@@ -392,7 +396,7 @@ def _category_codes(values: pd.Series, vocabulary: Sequence[str]) -> tuple[np.nd
         present = {str(v) for v in pd.unique(values.dropna())}
         categories = list(vocabulary) + sorted(present - set(vocabulary))
         return pd.Categorical(values, categories=categories).codes.astype(np.int64), categories
-    text = pa.array(values, from_pandas=True).cast(pa.large_string())
+    text = _text(values)
     present = set(pc.unique(text.drop_null()).to_pylist())
     categories = list(vocabulary) + sorted(present - set(vocabulary))
     codes = pc.index_in(text, value_set=pa.array(categories, pa.large_string()))
