@@ -17,8 +17,10 @@ May import the foundation modules, ``features.data``, ``features.engine`` and th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +31,7 @@ import pandas as pd
 from features import config, schema
 from features.data.eventlog import DataError, EventLog, load_event_log
 from features.engine import check_engine
-from features.io import atomic_dir, sha256_file, write_json, write_parquet
+from features.io import atomic_dir, file_lock, sha256_file, write_json, write_parquet
 from features.table import registry
 from features.table.build import build_features, parse_cutoff
 from features.table.labels import LabelSet, churn_labels, conversion_labels
@@ -143,8 +145,18 @@ class _Plan:
 
 def processed_path(dataset_name: str, cutoff: Any, root: str | Path | None = None) -> Path:
     """Folder of the processed tables of a dataset at a cutoff."""
-    base = Path(root) if root is not None else config.processed_dir()
-    return base / dataset_name / f"{parse_cutoff(cutoff):%Y-%m-%d}"
+    return _dataset_dir(dataset_name, root) / f"{parse_cutoff(cutoff):%Y-%m-%d}"
+
+
+def _dataset_dir(dataset_name: str, root: str | Path | None) -> Path:
+    return (Path(root) if root is not None else config.processed_dir()) / dataset_name
+
+
+def _lock_path(folder: Path) -> Path:
+    """Lock file of a dataset's processed folder, kept outside the data folders (a failed
+    gate leaves nothing there) in a per-user temporary folder."""
+    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"features-locks-{os.getuid()}" / f"{key}.lock"
 
 
 def _read_metadata(folder: Path) -> dict[str, Any] | None:
@@ -268,6 +280,31 @@ def load_snapshots(
     if not src.path.exists():
         raise DataError(f"{src.path}: not found (rule: the event log or dataset folder must exist)")
     dataset = src.dataset_name
+    # Notebooks running side by side share the processed folder: one process at a time plans,
+    # builds, writes and reads a dataset's snapshots, so none overwrites label sets that
+    # another has just written, nor reads a folder while it is being replaced.
+    folder = _dataset_dir(dataset, root)
+    with file_lock(
+        _lock_path(folder), on_wait=lambda holder: say(f"waiting for {folder}: held by {holder}")
+    ):
+        return _load_locked(
+            src, dataset, requests, root, check, extra_metadata, say, log, engine, spark
+        )
+
+
+def _load_locked(
+    src: EventSource,
+    dataset: str,
+    requests: Mapping[Any, Sequence[LabelSpec]],
+    root: str | Path | None,
+    check: Callable[[pd.Timestamp, LabelSet], None] | None,
+    extra_metadata: Mapping[str, Any] | None,
+    say: Callable[[str], None],
+    log: EventLog | None,
+    engine: str,
+    spark: Any,
+) -> dict[pd.Timestamp, Snapshot]:
+    """``load_snapshots`` under the dataset's lock."""
     plans: list[_Plan] = []
     for cutoff, specs in requests.items():
         cutoff_ts = parse_cutoff(cutoff)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pandas as pd
 import pytest
@@ -87,3 +89,32 @@ def test_failed_gate_or_horizon_writes_nothing(dataset, tmp_path):
     with pytest.raises(HorizonError):
         load_snapshots(dataset, {CUTOFF: [LabelSpec("churn", 900, 90)]}, root=tmp_path)
     assert not tmp_path.joinpath(dataset.name).exists()
+
+
+def test_side_by_side_builds_keep_each_others_label_sets(dataset, tmp_path):
+    # One build is held at its gate while another asks for a second task at the same cutoff;
+    # the second must wait and then keep the first one's labels, not overwrite them.
+    gate_reached, results = threading.Event(), {}
+
+    def held(cutoff, label_set):
+        gate_reached.set()
+        time.sleep(1.0)
+
+    def conversion():
+        results["conversion"] = load_snapshots(
+            dataset, {CUTOFF: [LabelSpec("conversion", 90)]}, root=tmp_path, check=held
+        )
+
+    first = threading.Thread(target=conversion)
+    first.start()
+    assert gate_reached.wait(60)
+    results["churn"] = load_snapshots(
+        dataset, {CUTOFF: [LabelSpec("churn", 180, 90)]}, root=tmp_path
+    )
+    first.join()
+    assert set(results["conversion"][CUTOFF].labels) == {"conversion"}
+    assert set(results["churn"][CUTOFF].labels) == {"churn"}
+    stored = json.loads(
+        (snapshots.processed_path(dataset.name, CUTOFF, tmp_path) / "metadata.json").read_text()
+    )
+    assert set(stored["populations"]) == {"conversion", "churn"}
