@@ -60,13 +60,17 @@ class ValueResults:
 
 
 def _source(params: ValueParams) -> tuple[EventSource, Path | None]:
+    """The event source, and the dataset folder whose truth gives the oracle (synthetic data:
+    the default dataset, or any generated folder passed as ``data_source``)."""
     if params.data_source == "synthetic":
         folder = datasets.ensure_synthetic_dataset(params.n_customers, params.seed)
         return EventSource(Path(folder)), Path(folder)
+    path = Path(params.source_path)
+    generated = path.is_dir() and (path / f"{schema.TRUTH_TABLE}.parquet").is_file()
     return (
-        EventSource(Path(params.source_path), id_col=params.id_col, time_col=params.time_col,
+        EventSource(path, id_col=params.id_col, time_col=params.time_col,
                     event_type_col=params.event_type_col, amount_col=params.amount_col),
-        None,
+        path if generated else None,
     )  # fmt: skip
 
 

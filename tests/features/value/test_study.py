@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 
+from features.data.datasets import ensure_synthetic_dataset
 from features.value.params import ValueParamError, validate_value_params
-from features.value.study import choose_model
+from features.value.study import _source, choose_model
 
 GOOD = dict(data_source="synthetic", n_customers=1000, seed=1, cutoff="2025-07-01",
             horizon_days=180, id_col="customer_id", time_col="ts", amount_col="value",
@@ -34,3 +37,14 @@ def test_parameters_are_checked_by_name() -> None:
         validate_value_params(**{**GOOD, "training_cutoffs": 0})
     with pytest.raises(ValueParamError, match="amount_col"):
         validate_value_params(**{**GOOD, "amount_col": ""})
+
+
+def test_a_generated_dataset_folder_brings_its_oracle(tmp_path) -> None:
+    generated = ensure_synthetic_dataset(1000, 1)
+    own = tmp_path / "own"
+    own.mkdir()
+    shutil.copy(generated / "events.parquet", own / "events.parquet")
+    _, truth_dir = _source(validate_value_params(**{**GOOD, "data_source": str(generated)}))
+    assert truth_dir == generated
+    _, truth_dir = _source(validate_value_params(**{**GOOD, "data_source": str(own)}))
+    assert truth_dir is None
