@@ -11,6 +11,7 @@ May import the foundation, ``features.data`` and ``features.table``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ import pandas as pd
 
 from features import schema
 from features.data.synth_value import REVENUE_EVENT_STREAMS, VALUE_STREAMS
+from features.table import registry
 from features.table.snapshots import EventSource, load_snapshots
 
 STREAM_COL = "stream"
@@ -170,6 +172,44 @@ def type_history(tx: pd.DataFrame, ids: pd.Index, cutoff: pd.Timestamp) -> pd.Da
     out["spend_log_index"] = by_id.mean().reindex(ids)
     out["spend_n"] = by_id.size().reindex(ids).fillna(0.0)
     return pd.DataFrame(out, index=ids)
+
+
+_STREAM_WORDS = {"purchase": "car purchase", "usage": "usage (charging, service, software)",
+                 "vas": "value-added services", "social": "referral"}  # fmt: skip
+_SUMMARY_MEANINGS = {
+    "frequency": "repeat purchase days before cutoff",
+    "recency": "weeks from first to last purchase day",
+    "T": "weeks since the first transaction",
+    "monetary": "mean spend of a repeat purchase day (CNY)",
+    "value_before": "value to date (CNY)",
+    "naive_value": "value in the previous window (CNY)",
+    "value_rate": "value per week to date (CNY)",
+    "repeat_rate": "repeat purchase days per week",
+    "repeat_value_rate": "repeat spend per week (CNY)",
+    "spend_log_index": "spend level against other customers (log ratio)",
+    "spend_n": "transactions behind the spend level",
+}
+_STREAM_FEATURE = re.compile(
+    r"^value_(" + "|".join(VALUE_STREAMS) + r")_(mean|count|all|180d|rate)$"
+)
+_STREAM_PART = {"mean": "mean {} transaction (CNY)", "count": "{} transactions to date",
+                "all": "{} value to date (CNY)", "180d": "{} value in the last 180 days (CNY)",
+                "rate": "{} value per week (CNY)"}  # fmt: skip
+_TYPE_FEATURE = re.compile(r"^tx_(.+)_(count|log_mean)$")
+
+
+def describe_value_feature(name: str) -> str:
+    """Plain words for a column of a value frame (its own summaries, else the registry's)."""
+    if name in _SUMMARY_MEANINGS:
+        return _SUMMARY_MEANINGS[name]
+    if match := _STREAM_FEATURE.match(name):
+        return _STREAM_PART[match[2]].format(_STREAM_WORDS[match[1]])
+    if match := _TYPE_FEATURE.match(name):
+        kind = match[1].replace("_", " ")
+        return (
+            f"{kind} transactions to date" if match[2] == "count" else f"typical {kind} (log CNY)"
+        )
+    return registry.describe_feature(name)
 
 
 def value_frame(

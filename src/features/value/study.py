@@ -135,7 +135,8 @@ def _reasons(
     rows = np.sort(np.argsort(-total, kind="stable")[:shap_rows])
     X = model.prepare(frame.features).iloc[rows]
     values = tree_shap(model.explained_booster, X, num_threads=num_threads)
-    table = top_reasons(values, X, words=("raises value", "lowers value")).reset_index(drop=True)
+    table = top_reasons(values, X, describe=vdata.describe_value_feature,
+                        words=("raises value", "lowers value")).reset_index(drop=True)  # fmt: skip
     reasons.iloc[rows] = table.apply(lambda r: "; ".join(r.astype(str)), axis=1).to_numpy()
     return reasons
 

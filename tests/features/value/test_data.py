@@ -74,3 +74,15 @@ def test_stacked_frames_keep_each_cutoff_rows_and_targets() -> None:
     assert both.cutoff == late.cutoff
     assert both.target.sum() == early.target.sum() + late.target.sum()
     assert isinstance(both.features["city"].dtype, pd.CategoricalDtype)
+
+
+def test_every_column_of_a_value_frame_has_plain_words() -> None:
+    tx = vd.transactions_from_events(_log())
+    feats = pd.DataFrame({"customer_id": ["A", "B", "C"], "n_events_total": [3.0, 2.0, 1.0]})
+    frame = vd.value_frame(tx, feats, pd.Timestamp("2025-03-25"), 30)
+    meanings = {name: vd.describe_value_feature(name) for name in frame.features.columns}
+    assert all("_" not in meaning for meaning in meanings.values()), meanings
+    assert meanings["value_vas_all"] == "value-added services value to date (CNY)"
+    assert meanings["tx_service_payment_log_mean"] == "typical service payment (log CNY)"
+    with pytest.raises(KeyError):
+        vd.describe_value_feature("no_such_column")
