@@ -29,6 +29,8 @@ def test_value_notebook_on_synthetic_data(execute_with_metrics, isolated_lab, ch
     assert metrics["gini_normalised"] > 0.4
     assert 0.3 < metrics["oracle_gini_normalised"] <= 1.0
     assert metrics["gini_normalised"] < metrics["oracle_gini_normalised"] + 0.05
+    low, high = metrics["oracle_gini_share_interval"]
+    assert 0 < low <= metrics["oracle_gini_share"] <= high
     assert abs(metrics["holdout_value_error"]) < 0.3
     shares = metrics["component_shares"]
     assert shares["usage"] == pytest.approx(0.45, abs=0.07)
@@ -63,5 +65,6 @@ def test_value_notebook_on_a_bare_transaction_log(execute_with_metrics, isolated
     metrics = execute_with_metrics(NOTEBOOK, isolated_lab, **TINY, data_source=str(path), id_col="cust",
                       time_col="date", amount_col="amount", event_type_col="")  # fmt: skip
     assert metrics["component_shares"] is None and metrics["oracle_gini_normalised"] is None
+    assert metrics["oracle_gini_share"] is None and metrics["oracle_gini_share_interval"] is None
     assert metrics["gini_normalised"] > 0.3
     assert metrics["holdout_count_error"] is None or abs(metrics["holdout_count_error"]) < 0.5

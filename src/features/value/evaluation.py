@@ -84,6 +84,27 @@ def gains_curve(realised: Sequence[float], predicted: Sequence[float]) -> pd.Dat
     return pd.DataFrame({"share_customers": share_customers, "share_value": share_value})
 
 
+def gini_share_interval(
+    realised: Sequence[float],
+    predicted: Sequence[float],
+    reference: Sequence[float],
+    samples: int = 200,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """95% bootstrap interval (customers resampled) of the Gini of ``predicted`` over that of
+    ``reference`` (the oracle): is a shortfall against a bar more than noise?"""
+    y, p = _arrays(realised, predicted)
+    _, o = _arrays(realised, reference)
+    result = stats.bootstrap(
+        (y, p, o),
+        lambda y, p, o: gini_normalised(y, p) / gini_normalised(y, o),
+        paired=True, vectorized=False, n_resamples=samples, method="percentile",
+        random_state=np.random.default_rng(seed),
+    )  # fmt: skip
+    interval = result.confidence_interval
+    return float(interval.low), float(interval.high)
+
+
 def value_metrics(
     realised: Sequence[float],
     predicted: Sequence[float],

@@ -34,10 +34,11 @@ def headline(results: ValueResults) -> str:
             f"{_pct(m['bgnbd_holdout_count_error'])}."
         )
     if m["oracle_gini_normalised"] is not None:
-        share = m["gini_normalised"] / m["oracle_gini_normalised"]
+        low, high = m["oracle_gini_share_interval"]
         lines.append(
             f"- Oracle (the simulation's expected value): Gini {m['oracle_gini_normalised']:.3f}; "
-            f"the model reaches {share:.0%} of it."
+            f"the model reaches {m['oracle_gini_share']:.1%} of it (95% bootstrap interval over "
+            f"the customers {low:.1%}-{high:.1%})."
         )
     if m["component_shares"]:
         mix = ", ".join(f"{k} {v:.0%}" for k, v in m["component_shares"].items())

@@ -28,7 +28,7 @@ from features.propensity.explain import top_reasons, tree_shap
 from features.table.snapshots import EventSource, load_snapshots
 from features.value import data as vdata
 from features.value.data import ValueFrame
-from features.value.evaluation import value_deciles, value_metrics
+from features.value.evaluation import gini_share_interval, value_deciles, value_metrics
 from features.value.models import CANDIDATES, ValueModel, fit_candidates
 from features.value.params import ValueParamError, ValueParams
 
@@ -56,6 +56,7 @@ class ValueResults:
     component_shares: dict[str, float] | None = None
     oracle_value: pd.DataFrame | None = None
     persona: pd.Series | None = None
+    oracle_share_interval: tuple[float, float] | None = None
     data_hashes: dict[str, str] = field(default_factory=dict)
 
 
@@ -217,6 +218,9 @@ def run_value_study(params: ValueParams) -> ValueResults:
             {"model": "oracle", **oracle_row, "predicted_total": float(oracle_total.sum()),
              "realised_total": float(test.target.sum())}])], ignore_index=True)  # fmt: skip
         results.persona = truth.set_index(schema.ID_COL)["persona"].reindex(test.ids)
+        results.oracle_share_interval = gini_share_interval(
+            test.target.to_numpy(), total, oracle_total, seed=params.seed
+        )
     return results
 
 
@@ -245,6 +249,10 @@ def headline_metrics(results: ValueResults) -> dict[str, Any]:
         "component_shares": results.component_shares,
         "oracle_gini_normalised": num(test.loc["oracle", "gini_normalised"])
         if "oracle" in test.index else None,
+        "oracle_gini_share": num(best["gini_normalised"] / test.loc["oracle", "gini_normalised"])
+        if "oracle" in test.index else None,
+        "oracle_gini_share_interval": None if results.oracle_share_interval is None
+        else [num(v) for v in results.oracle_share_interval],
         "n_customers": int(len(results.scored)),
         "horizon_days": results.params.horizon_days,
         "cutoff": results.params.cutoff,

@@ -36,3 +36,17 @@ def test_bad_inputs_are_refused() -> None:
         ev.aggregate_error([1.0, 2.0], [1.0])
     with pytest.raises(ValueError, match="finite"):
         ev.gini_normalised([1.0, 2.0], [np.nan, 1.0])
+
+
+def test_gini_share_interval_covers_the_share_and_narrows_with_more_customers() -> None:
+    rng = np.random.default_rng(3)
+    widths = []
+    for n in (300, 3000):
+        truth = rng.gamma(0.5, 1000.0, n)
+        realised = rng.poisson(truth / 100.0) * 100.0
+        noisy = truth * np.exp(rng.normal(0, 0.8, n))
+        share = ev.gini_normalised(realised, noisy) / ev.gini_normalised(realised, truth)
+        low, high = ev.gini_share_interval(realised, noisy, truth, seed=1)
+        assert low < share < high < 1.0
+        widths.append(high - low)
+    assert widths[1] < widths[0] / 2
