@@ -48,6 +48,12 @@ _DAY = pd.Timedelta(days=1)
 _EPOCH = pd.Timestamp("1970-01-01")
 
 
+def has_truth(location: str | os.PathLike[str]) -> bool:
+    """True for a generated dataset folder: one that carries its truth table."""
+    folder = Path(location)
+    return folder.is_dir() and (folder / f"{schema.TRUTH_TABLE}.parquet").is_file()
+
+
 def load_truth(dataset_dir: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a dataset's truth table, plus each owner's active days for the churn oracle.
 

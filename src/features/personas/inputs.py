@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from features import defaults, schema
 from features.config import project_path
 from features.data.datasets import ensure_synthetic_dataset
-from features.data.oracle import load_truth
+from features.data.oracle import has_truth, load_truth
 from features.table.build import parse_cutoff
 from features.table.snapshots import LabelSpec, Snapshot, load_snapshots
 
@@ -144,7 +144,7 @@ def load_persona_data(
         notes.append("typical model line left out: the source has no orders table")
 
     truth = None
-    if location.is_dir() and (location / f"{schema.TRUTH_TABLE}.parquet").exists():
+    if has_truth(location):
         table = load_truth(location)
         truth = pd.Series(
             table["persona"].astype(str).to_numpy(),

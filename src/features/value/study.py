@@ -67,11 +67,10 @@ def _source(params: ValueParams) -> tuple[EventSource, Path | None]:
         folder = datasets.ensure_synthetic_dataset(params.n_customers, params.seed)
         return EventSource(Path(folder)), Path(folder)
     path = Path(params.source_path)
-    generated = path.is_dir() and (path / f"{schema.TRUTH_TABLE}.parquet").is_file()
     return (
         EventSource(path, id_col=params.id_col, time_col=params.time_col,
                     event_type_col=params.event_type_col, amount_col=params.amount_col),
-        path if generated else None,
+        path if oracle.has_truth(path) else None,
     )  # fmt: skip
 
 
